@@ -1,0 +1,88 @@
+# socketlab - one entry point for students, instructors and CI.
+#
+#   make                      build every starter, solution and grader peer
+#   make grade LAB=01         grade your labs/01-gettime/starter.c
+#        [SRC=file.c] [TEST=regex]
+#   make test                 the kit's self-test (instructors, CI)
+#   make starters             regenerate labs/*/starter.c from the solutions
+#   make dist                 the student kit, build/dist/socketlab.tar.gz
+#   make clean                remove build/
+#
+# Everything generated goes to build/.
+
+CC      ?= cc
+CFLAGS  ?= -std=c11 -Wall -Wextra -Wpedantic -g -O2
+LDFLAGS ?=
+BUILD   := build
+override CFLAGS += -pthread
+
+# Each lab and the program it makes.
+LABS := 01-gettime 02-webclient 03-echoserver 04-webserver 05-class-exchange
+program = $(word 2,$(subst :, ,$(filter $(1):%,\
+	01-gettime:gettime 02-webclient:webclient 03-echoserver:echoserver \
+	04-webserver:webserver 05-class-exchange:exchange)))
+
+PEER_SRC   := $(filter-out grader/peers/peer.c,$(wildcard grader/peers/*.c))
+PEERS      := $(patsubst grader/peers/%.c,$(BUILD)/peers/%,$(PEER_SRC))
+SOLUTION_LABS := $(foreach l,$(LABS),$(if $(wildcard solutions/$(l)/$(call program,$(l)).c),$(l)))
+STARTER_LABS  := $(foreach l,$(LABS),$(if $(wildcard labs/$(l)/starter.c),$(l)))
+SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call program,$(l)))
+STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)))
+
+.PHONY: all peers solutions starters-bin grade test starters dist clean \
+	demo serve bench grade-all check-starters
+
+all: peers solutions starters-bin
+
+peers: $(PEERS)
+solutions: $(SOLUTIONS)
+starters-bin: $(STARTERS)
+
+$(BUILD)/peers/%: grader/peers/%.c grader/peers/peer.c grader/peers/peer.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< grader/peers/peer.c $(LDFLAGS)
+
+# build/solutions/01-gettime/gettime from solutions/01-gettime/gettime.c
+.SECONDEXPANSION:
+$(BUILD)/solutions/%: solutions/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+# build/labs/01-gettime/gettime from labs/01-gettime/starter.c
+$(BUILD)/labs/%: labs/$$(*D)/starter.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+# make grade LAB=04 [SRC=path.c] [TEST=regex]
+grade: peers
+	@test -n "$(LAB)" || { echo "usage: make grade LAB=01 [SRC=file.c] [TEST=regex]" >&2; exit 2; }
+	@grader/grade $(if $(SRC),-s "$(SRC)") $(if $(TEST),-t "$(TEST)") "$(LAB)"
+
+test:
+	@grader/tools/deps --test
+	@$(MAKE) -s all
+	@grader/tools/selftest
+
+# Regenerate every starter from its annotated solution.
+starters:
+	@for l in $(SOLUTION_LABS); do \
+		grader/tools/mkstarter solutions/$$l/$$(grader/tools/labname -p $$l).c \
+			> labs/$$l/starter.c.new && mv labs/$$l/starter.c.new labs/$$l/starter.c \
+			&& echo "labs/$$l/starter.c"; \
+	done
+
+# The student kit: no solutions, no mutants (they are patches of the
+# solutions), no hidden tests, no self-test material.
+dist:
+	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/socketlab
+	@git ls-files | grep -v -e '^solutions/' -e '^grader/mutants/' \
+		-e '^grader/tests/hidden/.*\.bats$$' -e '^grader/selftest/' -e '^\.ci/' \
+		| tar -cf - -T - | tar -xf - -C $(BUILD)/dist/socketlab
+	@tar -czf $(BUILD)/dist/socketlab.tar.gz -C $(BUILD)/dist socketlab
+	@echo "$(BUILD)/dist/socketlab.tar.gz: $$(tar -tzf $(BUILD)/dist/socketlab.tar.gz | grep -vc '/$$') files"
+
+demo serve bench grade-all:
+	@echo "make $@: not built yet (it arrives with labs 04 and 05)" >&2; exit 2
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,347 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # PEER_*, SERVER_PID, status, verdict are for the tests
+# helpers.bash - the grader's helper library, loaded by every lab's tests
+# (`load ../lib/helpers`) and by the driver.
+#
+# The driver sets:
+#   SL_BIN        the student's program, compiled
+#   SL_PEERS      the folder of the grader's C peers (contain, porttool, ...)
+#   SL_EVIDENCE   where each test leaves its evidence (one folder a test)
+#   SL_VALGRIND   "valgrind" if installed, empty if not
+# and optionally TIMEOUT_SCALE (a number, default 1) to stretch every limit.
+#
+# A test reads like a sentence:
+#   hint "step 3: keep calling recv() until it returns 0"
+#   start_peer daytimed -m drip -o "$offset"
+#   run_client 12 "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+#   expect_exit 0
+# Every expect_* helper that fails writes what was sent, expected and
+# received to the test's evidence folder (the driver prints it) and returns
+# 1, which fails the test.
+
+# ---- timing -----------------------------------------------------------
+
+# scaled SECONDS [FACTOR]: SECONDS stretched by TIMEOUT_SCALE and FACTOR.
+scaled() {
+	awk -v s="$1" -v f="${2:-1}" -v k="${TIMEOUT_SCALE:-1}" \
+		'BEGIN { printf "%.2f\n", s * f * k }'
+}
+
+# How much slower a program runs under valgrind than on its own.
+SL_VALGRIND_FACTOR=4
+
+# ---- evidence and verdicts --------------------------------------------
+
+# slug TEXT: the test's folder name, "[5] Echoes 4 MiB!" -> echoes-4-mib
+slug() {
+	local s="${1#\[*\] }"
+	s=$(printf '%s' "$s" | tr '[:upper:]' '[:lower:]' |
+		tr -c 'a-z0-9' '-' | tr -s '-')
+	s="${s#-}"
+	s="${s%-}"
+	printf '%s\n' "${s:0:60}"
+}
+
+# Called before every test: a clean evidence folder, no servers yet.
+sl_setup() {
+	EVID="${SL_EVIDENCE:-$BATS_TEST_TMPDIR}/$(slug "$BATS_TEST_DESCRIPTION")"
+	rm -rf "$EVID"
+	mkdir -p "$EVID"
+	SL_SERVERS=()
+	SL_HINT=""
+}
+
+# Called after every test: stop every server the test started.
+sl_teardown() {
+	local pid
+	for pid in "${SL_SERVERS[@]}"; do
+		stop_process "$pid"
+	done
+	SL_SERVERS=()
+	return 0
+}
+
+setup() { sl_setup; }
+teardown() { sl_teardown; }
+
+# hint TEXT: where in the handout a student should look if this test fails.
+hint() {
+	SL_HINT="$1"
+	printf '%s\n' "$1" >"$EVID/hint"
+}
+
+# fail VERDICT LINE...: record a failure and return 1 (failing the test).
+# VERDICT is FAIL (wrong output), TIME (timeout), CRASH or MEM.
+fail() {
+	local verdict="$1"
+	shift
+	printf '%s\n' "$verdict" >"$EVID/verdict"
+	printf '%s\n' "$@" >>"$EVID/message"
+	printf '%s\n' "$@" >&2
+	[[ -n "$SL_HINT" ]] && printf 'hint: %s\n' "$SL_HINT" >&2
+	return 1
+}
+
+# ---- showing bytes to a student ---------------------------------------
+
+# is_text FILE: true if FILE holds printable text (tabs and newlines ok).
+is_text() {
+	! LC_ALL=C grep -q '[^[:print:][:space:]]' "$1" 2>/dev/null
+}
+
+# show FILE [MAX]: FILE's first MAX bytes (default 600), as text with
+# \r and other control bytes made visible, or as a hexdump if binary.
+show() {
+	local file="$1" max="${2:-600}" size
+	if [[ ! -e $file ]]; then
+		echo "  (nothing: no such file)"
+		return
+	fi
+	size=$(wc -c <"$file" | tr -d ' ')
+	if [[ $size -eq 0 ]]; then
+		echo "  (nothing: 0 bytes)"
+	elif is_text "$file"; then
+		head -c "$max" "$file" | LC_ALL=C sed -e 's/\r/\\r/g' \
+			-e 's/\t/\\t/g' -e 's/^/  | /'
+		[[ -n $(tail -c 1 "$file") ]] && echo "  (no newline at the end)"
+	else
+		head -c "$((max / 4 < 256 ? 256 : max / 4))" "$file" | od -Ax -tx1z -v |
+			sed -e 's/^/  /'
+	fi
+	if [[ $size -gt $max ]]; then
+		echo "  ... ($size bytes in all)"
+	fi
+	return 0
+}
+
+# first_difference EXPECTED ACTUAL: one line naming the first byte where
+# the two files differ ("" if they are equal).
+first_difference() {
+	local expected="$1" actual="$2" out at esize asize
+	out=$(cmp -- "$expected" "$actual" 2>&1) && return 0
+	esize=$(wc -c <"$expected" | tr -d ' ')
+	asize=$(wc -c <"$actual" | tr -d ' ')
+	if [[ $out == *"EOF on"* ]]; then
+		if [[ $asize -lt $esize ]]; then
+			printf 'first difference at byte %d: expected 0x%s, got end of data\n' \
+				"$asize" "$(od -An -tx1 -j "$asize" -N1 "$expected" | tr -d ' ')"
+		else
+			printf 'first difference at byte %d: expected end of data, got 0x%s\n' \
+				"$esize" "$(od -An -tx1 -j "$esize" -N1 "$actual" | tr -d ' ')"
+		fi
+		return 0
+	fi
+	# "a b differ: byte N, line M" (GNU) or "char N" (BSD); N counts from 1
+	at=$(printf '%s\n' "$out" | sed -En 's/.*(byte|char) ([0-9]+).*/\2/p')
+	at=$((at - 1))
+	printf 'first difference at byte %d: expected 0x%s, got 0x%s\n' "$at" \
+		"$(od -An -tx1 -j "$at" -N1 "$expected" | tr -d ' ')" \
+		"$(od -An -tx1 -j "$at" -N1 "$actual" | tr -d ' ')"
+}
+
+# ---- processes ----------------------------------------------------------
+
+# The C launcher that contains a program under test (see contain.c).
+contain() { "${SL_PEERS:?}/contain" "$@"; }
+
+# stop_process PID: stop a contained program (and all it started).
+stop_process() {
+	local pid="$1" i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# start_peer PEER [ARGS...]: start one of the grader's peers in the
+# background, on a free port it picks itself; sets PEER_PORT, PEER_PID,
+# PEER_LOG.  The peer exits by itself after its lifetime (-l).
+start_peer() {
+	local peer="$1" i
+	shift
+	SL_PEER_N=$((${SL_PEER_N:-0} + 1))
+	local name="$peer-$SL_PEER_N"
+	PEER_LOG="$EVID/$name.log"
+	rm -f "$EVID/$name.port"
+	contain -t "$(scaled 60)" -s "$EVID/$name.status" -- \
+		"$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@" \
+		</dev/null >"$EVID/$name.out" 2>"$EVID/$name.err" 3>&- 4>&- &
+	PEER_PID=$!
+	SL_SERVERS+=("$PEER_PID")
+	for ((i = 0; i < 100; i++)); do
+		if [[ -s "$EVID/$name.port" ]]; then
+			PEER_PORT=$(cat "$EVID/$name.port")
+			return 0
+		fi
+		kill -0 "$PEER_PID" 2>/dev/null || break
+		sleep 0.03
+	done
+	echo "grader: the test peer $peer did not start:" >&2
+	cat "$EVID/$name.err" >&2
+	return 1
+}
+
+# free_port [HOST]: a port free on HOST (default 127.0.0.1) right now.
+free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
+
+# start_server [--valgrind] SECONDS PORT [HOST] -- PROGRAM [ARGS...]:
+# start the program under test as a server, for at most SECONDS, and wait
+# until HOST:PORT accepts.  Sets SERVER_PID; its output goes to
+# $EVID/server.stdout and server.stderr.  Fails the test, showing the
+# server's output, if it dies or does not accept within 3 s.
+start_server() {
+	local vg=() limit port host=127.0.0.1 factor=1
+	if [[ $1 == --valgrind ]]; then
+		shift
+		vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite
+			--error-exitcode=99 --track-fds=yes
+			"--log-file=$EVID/valgrind.log")
+		factor=$SL_VALGRIND_FACTOR
+	fi
+	limit=$(scaled "$1" "$factor")
+	port="$2"
+	shift 2
+	if [[ $1 != -- ]]; then
+		host="$1"
+		shift
+	fi
+	shift # --
+	printf '%s\n' "$*" >"$EVID/server.command"
+	contain -t "$limit" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
+		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
+	SERVER_PID=$!
+	SL_SERVERS+=("$SERVER_PID")
+	"$SL_PEERS/porttool" wait "$host" "$port" \
+		"$(awk -v t="$(scaled 3 "$factor")" 'BEGIN { print int(t * 1000) }')" \
+		"$SERVER_PID"
+	case $? in
+	0) return 0 ;;
+	3) sleep 0.1
+	   fail FAIL "the server exited before it accepted connections on $host:$port" \
+		"command: $*" "it said on stderr:" "$(show "$EVID/server.stderr")" \
+		"exit: $(cat "$EVID/server.status" 2>/dev/null)" ;;
+	*) fail TIME "the server did not accept connections on $host:$port within $(scaled 3 "$factor") s" \
+		"command: $*" "it said on stderr:" "$(show "$EVID/server.stderr")" ;;
+	esac
+}
+
+# server_alive: true if the server under test is still running.
+server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
+
+# run_client [--valgrind] [--stdin FILE] SECONDS PROGRAM [ARGS...]:
+# run the program under test to completion, for at most SECONDS.  Sets
+# status (its exit status), verdict (ok, timeout or "signal SIGSEGV"),
+# and leaves $EVID/stdout and $EVID/stderr.  Never fails by itself:
+# follow it with expect_exit or expect_finished.
+run_client() {
+	local vg=() factor=1 input=/dev/null limit
+	while [[ $1 == --* ]]; do
+		case $1 in
+		--valgrind)
+			vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite
+				--error-exitcode=99 --track-fds=yes
+				"--log-file=$EVID/valgrind.log")
+			factor=$SL_VALGRIND_FACTOR
+			shift ;;
+		--stdin) input="$2"; shift 2 ;;
+		esac
+	done
+	limit=$(scaled "$1" "$factor")
+	shift
+	SL_CLIENT_LIMIT=$limit
+	printf '%s\n' "$*" >"$EVID/command"
+	status=0
+	contain -t "$limit" -s "$EVID/status" -- "${vg[@]}" "$@" \
+		<"$input" >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
+	verdict=$(cat "$EVID/status" 2>/dev/null)
+	case $verdict in
+	timeout) verdict=timeout ;;
+	signal*) ;;
+	*) verdict=ok ;;
+	esac
+}
+
+# expect_finished: the client ended by itself (no timeout, no crash).
+expect_finished() {
+	case $verdict in
+	ok) return 0 ;;
+	timeout)
+		fail TIME "the program did not finish within $SL_CLIENT_LIMIT s (it was stopped)" \
+			"command: $(cat "$EVID/command")" \
+			"its stdout so far:" "$(show "$EVID/stdout")" \
+			"its stderr so far:" "$(show "$EVID/stderr")" ;;
+	*)
+		fail CRASH "the program crashed: killed by ${verdict#signal }" \
+			"command: $(cat "$EVID/command")" \
+			"its stdout:" "$(show "$EVID/stdout")" \
+			"its stderr:" "$(show "$EVID/stderr")" ;;
+	esac
+}
+
+# expect_exit CODE: the client finished with exit status CODE.
+expect_exit() {
+	expect_finished || return 1
+	[[ $status -eq $1 ]] && return 0
+	fail FAIL "expected exit status $1, got $status" \
+		"command: $(cat "$EVID/command")" \
+		"stdout:" "$(show "$EVID/stdout")" \
+		"stderr:" "$(show "$EVID/stderr")"
+}
+
+# expect_stderr_says: the client wrote something to stderr.
+expect_stderr_says() {
+	[[ -s $EVID/stderr ]] && return 0
+	fail FAIL "expected a message on stderr ($1), got nothing" \
+		"command: $(cat "$EVID/command")" \
+		"stdout:" "$(show "$EVID/stdout")"
+}
+
+# ---- valgrind -----------------------------------------------------------
+
+# need_valgrind: skip the test (with a notice, scoring 0) if valgrind is
+# missing; the report then says how to install it.
+need_valgrind() {
+	[[ -n ${SL_VALGRIND:-} ]] && return 0
+	skip "valgrind is not installed, so this test cannot run (0 points); install it: sudo apt-get install valgrind"
+}
+
+# leaked_fds LOG: valgrind's "Open ..." entries for descriptors the program
+# opened and never closed, leaving out those inherited from the grader and
+# listening sockets (a server stopped by the grader still holds those).
+leaked_fds() {
+	awk '/== Open / { entry = $0; sub(/^==[0-9]+== /, "", entry); next }
+	     entry != "" {
+		if ($0 !~ /inherited from parent/ && entry !~ /<-> unbound/)
+			print "  " entry
+		entry = ""
+	     }' "$1"
+}
+
+# expect_valgrind_clean [--fds]: valgrind's log shows no memory errors, no
+# definitely lost blocks and (with --fds) no descriptors leaked.
+expect_valgrind_clean() {
+	local log="$EVID/valgrind.log" problems="" fds=""
+	if [[ ! -s $log ]]; then
+		fail FAIL "valgrind left no log: did the program run?"
+		return 1
+	fi
+	if grep -q "ERROR SUMMARY: [1-9]" "$log"; then
+		problems="$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1) memory errors"
+	fi
+	if grep -q "definitely lost: [1-9]" "$log"; then
+		problems="${problems:+$problems (}definitely lost memory${problems:+)}"
+	fi
+	if [[ ${1:-} == --fds ]]; then
+		fds=$(leaked_fds "$log")
+		[[ -n $fds ]] && problems="${problems:+$problems, }descriptors left open"
+	fi
+	[[ -z $problems ]] && return 0
+	fail MEM "valgrind found $problems" \
+		${fds:+"descriptors still open at exit:" "$fds"} \
+		"valgrind said (full log in valgrind.log):" \
+		"$(grep -v '^==[0-9]*== *$' "$log" | grep -v 'Copyright\|Using Valgrind\|Memcheck, a memory\|Parent PID\|rerun with' |
+			head -40 | sed -e 's/^==[0-9]*== /  /')"
+}

@@ -1,0 +1,157 @@
+/*
+ * daytimed - the grader's daytime server (RFC 867, in NIST's format).
+ *
+ *   daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] [-L LOG]
+ *            [-o OFFSET] [-H HEALTH] [-m MODE] [-d MS] [-T TEXT]
+ *
+ * Each connection gets one reply, then the server closes it, as NIST's
+ * servers do:
+ *
+ *	\nJJJJJ YY-MM-DD HH:MM:SS TT L H msADV UTC(NIST) *\n
+ *
+ * with the time shifted OFFSET seconds (-o, may be negative) from this
+ * machine's clock, so a client that prints a hard-coded or local time is
+ * caught.  -H sets the health digit H (0 healthy).
+ *
+ * MODE (-m) chooses how the reply goes out, or how the server misbehaves:
+ *	nist	the whole reply in one send (default)
+ *	drip	one byte at a time, MS apart (-d, default 15)
+ *	split	three pieces, MS apart, cut inside the time field
+ *	stall	accept, send nothing, hold the connection until the lifetime
+ *	close	accept and close at once, without a reply
+ *	text	send TEXT (-T) plus "\n" instead of a NIST reply
+ *
+ * -a ADDR (default 127.0.0.1), -p PORT (default 0: any free port; the port
+ * bound is written to -P PORTFILE), -l lifetime in seconds (default 30),
+ * -L a log of every reply sent, including an "expect:" line with the date
+ * and time a correct client prints.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct options {
+	const char *addr, *port, *portfile, *log, *mode, *text;
+	long offset, health, delay_ms, lifetime;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] "
+		"[-L LOG]\n"
+		"                [-o OFFSET] [-H HEALTH] [-m nist|drip|split|"
+		"stall|close|text]\n"
+		"                [-d MS] [-T TEXT]\n");
+	exit(2);
+}
+
+/* Format the NIST reply for this moment, shifted by OFFSET seconds; the
+ * date and time a correct client prints go to EXPECT. */
+static size_t nist_reply(const struct options *o, char *buf, size_t size,
+			 char *expect, size_t esize)
+{
+	time_t t = time(NULL) + o->offset;
+	struct tm tm;
+	long mjd = (long)(t / 86400) + 40587;	/* 1970-01-01 is MJD 40587 */
+	int adv = rand() % 10000;		/* msADV, tenths of a ms */
+	int n;
+
+	gmtime_r(&t, &tm);
+	n = snprintf(buf, size,
+		     "\n%05ld %02d-%02d-%02d %02d:%02d:%02d 00 0 %ld %d.%d "
+		     "UTC(NIST) *\n",
+		     mjd, tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, o->health, adv / 10,
+		     adv % 10);
+	snprintf(expect, esize, "%04d-%02d-%02d %02d:%02d:%02d UTC",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+	return (size_t)n;
+}
+
+/* Answer one connection as MODE says. */
+static void serve(const struct options *o, int fd)
+{
+	char reply[512], expect[64];
+	size_t len;
+
+	if (strcmp(o->mode, "close") == 0) {
+		peer_log("closed without a reply");
+		return;
+	}
+	if (strcmp(o->mode, "stall") == 0) {
+		peer_log("stalling: sending nothing");
+		for (;;)
+			peer_sleep_ms(1000);	/* until the lifetime ends */
+	}
+	if (strcmp(o->mode, "text") == 0) {
+		len = (size_t)snprintf(reply, sizeof reply, "%s\n", o->text);
+		expect[0] = '\0';
+	} else {
+		len = nist_reply(o, reply, sizeof reply, expect, sizeof expect);
+	}
+	if (len >= sizeof reply)
+		len = sizeof reply - 1;
+
+	if (strcmp(o->mode, "drip") == 0)
+		peer_send_slowly(fd, reply, len, 1, (int)o->delay_ms);
+	else if (strcmp(o->mode, "split") == 0) {
+		/* "\nJJJJJ YY-MM-DD HH:" | "MM:SS TT L" | the rest */
+		peer_send_slowly(fd, reply, 19, 19, 0);
+		peer_sleep_ms(o->delay_ms);
+		peer_send_slowly(fd, reply + 19, 10, 10, 0);
+		peer_sleep_ms(o->delay_ms);
+		peer_send_all(fd, reply + 29, len - 29);
+	} else
+		peer_send_all(fd, reply, len);
+
+	peer_log_bytes("sent: ", reply, len, sizeof reply);
+	if (expect[0] != '\0')
+		peer_log("expect: %s", expect);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { "127.0.0.1", "0", NULL, NULL, "nist", "",
+			     0, 0, 15, 30 };
+	int opt, lfd;
+
+	peer_init("daytimed");
+	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:T:h")) != -1) {
+		switch (opt) {
+		case 'a': o.addr = optarg; break;
+		case 'p': o.port = optarg; break;
+		case 'P': o.portfile = optarg; break;
+		case 'l': o.lifetime = peer_number(optarg, 3600, "lifetime"); break;
+		case 'L': o.log = optarg; break;
+		case 'o': o.offset = strtol(optarg, NULL, 10); break;
+		case 'H': o.health = peer_number(optarg, 9, "health"); break;
+		case 'm': o.mode = optarg; break;
+		case 'd': o.delay_ms = peer_number(optarg, 10000, "delay"); break;
+		case 'T': o.text = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || strstr(" nist drip split stall close text ",
+				     o.mode) == NULL || strchr(o.mode, ' '))
+		usage();
+
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	peer_set_lifetime((unsigned)o.lifetime);
+	peer_log_open(o.log);
+	lfd = peer_listen(o.addr, o.port, o.portfile);
+	peer_log("listening on %s, offset %+ld s, mode %s", o.addr, o.offset,
+		 o.mode);
+	for (;;) {
+		int fd = peer_accept(lfd);
+		peer_log("connection accepted");
+		serve(&o, fd);
+		close(fd);
+	}
+}

@@ -1,0 +1,107 @@
+/*
+ * porttool - ports for the grader.
+ *
+ *   porttool free [HOST]
+ *	Print a TCP port that is free on HOST (default 127.0.0.1) right now:
+ *	bind port 0, read back what the system chose, close.  Another
+ *	program may take it before the server under test does; the grader
+ *	retries once on "address in use".
+ *
+ *   porttool wait HOST PORT MILLISECONDS [PID]
+ *	Poll every 50 ms until HOST:PORT accepts a connection (exit 0), the
+ *	deadline passes (exit 1), or process PID is gone (exit 3): a port
+ *	that answers while the server under test is dead belongs to someone
+ *	else.
+ *
+ *   porttool taken HOST PORT
+ *	Hold HOST:PORT (listening) until killed or 60 s pass; prints "ready"
+ *	once listening.  For testing a server's "port taken" error.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "peer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: porttool free [HOST]\n"
+			"       porttool wait HOST PORT MILLISECONDS [PID]\n"
+			"       porttool taken HOST PORT\n");
+	return 2;
+}
+
+/* Print a port that is free on HOST now. */
+static int cmd_free(const char *host)
+{
+	char tmp[] = "/tmp/porttool.XXXXXX";
+	char buf[32];
+	int fd, lfd;
+	FILE *f;
+
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		peer_die("mkstemp:");
+	close(fd);
+	lfd = peer_listen(host, "0", tmp);
+	close(lfd);
+	f = fopen(tmp, "r");
+	if (f == NULL || fgets(buf, sizeof buf, f) == NULL)
+		peer_die("%s:", tmp);
+	fclose(f);
+	unlink(tmp);
+	fputs(buf, stdout);
+	return 0;
+}
+
+/* Wait until HOST:PORT accepts, or MS pass, or PID dies. */
+static int cmd_wait(const char *host, const char *port, long ms, long pid)
+{
+	long long deadline = peer_now_ms() + ms;
+
+	for (;;) {
+		int fd = peer_connect(host, port, 200);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			return 3;
+		if (peer_now_ms() >= deadline)
+			return 1;
+		peer_sleep_ms(50);
+	}
+}
+
+/* Listen on HOST:PORT and hold it. */
+static int cmd_taken(const char *host, const char *port)
+{
+	int lfd = peer_listen(host, port, NULL);
+
+	printf("ready\n");
+	fflush(stdout);
+	peer_set_lifetime(60);
+	for (;;)
+		pause();
+	close(lfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	peer_init("porttool");
+	if (argc >= 2 && strcmp(argv[1], "free") == 0 && argc <= 3)
+		return cmd_free(argc == 3 ? argv[2] : "127.0.0.1");
+	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "wait") == 0)
+		return cmd_wait(argv[2], argv[3],
+				peer_number(argv[4], 3600000, "milliseconds"),
+				argc == 6 ? peer_number(argv[5], 1L << 30, "pid")
+					  : 0);
+	if (argc == 4 && strcmp(argv[1], "taken") == 0)
+		return cmd_taken(argv[2], argv[3]);
+	return usage();
+}
