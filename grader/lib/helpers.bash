@@ -28,7 +28,12 @@ scaled() {
 }
 
 # How much slower a program runs under valgrind than on its own.
-SL_VALGRIND_FACTOR=4
+SL_VALGRIND_FACTOR=3
+
+# The most a program under test may write to any one file (stdout
+# included), in MiB: a program that floods its output is stopped there.
+SL_CLIENT_MIB=32
+SL_SERVER_MIB=64
 
 # ---- evidence and verdicts --------------------------------------------
 
@@ -210,7 +215,7 @@ start_server() {
 	fi
 	shift # --
 	printf '%s\n' "$*" >"$EVID/server.command"
-	contain -t "$limit" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
+	contain -t "$limit" -F "$SL_SERVER_MIB" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
 		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
 	SERVER_PID=$!
 	SL_SERVERS+=("$SERVER_PID")
@@ -254,7 +259,7 @@ run_client() {
 	SL_CLIENT_LIMIT=$limit
 	printf '%s\n' "$*" >"$EVID/command"
 	status=0
-	contain -t "$limit" -s "$EVID/status" -- "${vg[@]}" "$@" \
+	contain -t "$limit" -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${vg[@]}" "$@" \
 		<"$input" >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
 	verdict=$(cat "$EVID/status" 2>/dev/null)
 	case $verdict in
@@ -273,6 +278,10 @@ expect_finished() {
 			"command: $(cat "$EVID/command")" \
 			"its stdout so far:" "$(show "$EVID/stdout")" \
 			"its stderr so far:" "$(show "$EVID/stderr")" ;;
+	"signal SIGXFSZ")
+		fail FAIL "the program wrote more than $SL_CLIENT_MIB MiB to one file (stdout?) and was stopped" \
+			"command: $(cat "$EVID/command")" \
+			"the start of its stdout:" "$(show "$EVID/stdout")" ;;
 	*)
 		fail CRASH "the program crashed: killed by ${verdict#signal }" \
 			"command: $(cat "$EVID/command")" \

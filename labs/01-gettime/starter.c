@@ -1,0 +1,273 @@
+#define _POSIX_C_SOURCE 200809L
+/*
+ * gettime.c - ask a time server for the precise time (lab 01).
+ *
+ *   gettime [HOST [PORT]]        defaults: time.nist.gov, port 13
+ *
+ * Your lab: fill in the five TODO(step N) places below, in order; the
+ * handout (handouts/01-gettime.md) has a section for each step.  The
+ * rest (arguments, messages, printing) is done for you.
+ *
+ * Build: make            (or: cc -std=c11 -Wall -Wextra -o gettime starter.c)
+ * Run:   ./build/labs/01-gettime/gettime 127.0.0.1 1313
+ * Grade: make grade LAB=01
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_HOST "time.nist.gov"
+#define DEFAULT_PORT "13"		/* daytime, RFC 867 */
+#define REPLY_MAX 4096			/* a NIST reply is about 50 bytes */
+#define DEADLINE_MS 10000		/* the whole reply within 10 s */
+#define MJD_UNIX_EPOCH 40587		/* 1970-01-01 as a Modified Julian Day */
+
+/* One NIST reply, its fields as numbers. */
+struct nist_time {
+	long mjd;			/* days since 1858-11-17 */
+	int year, month, day;		/* year in full, from the MJD */
+	int hour, minute, second;
+	int health;			/* 0: healthy; else the time may be off */
+};
+
+static const char *host = DEFAULT_HOST;
+static const char *port = DEFAULT_PORT;
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gettime [HOST [PORT]]\n"
+		     "Ask a daytime server (default %s, port %s) for the time\n"
+		     "and print it with this machine's clock offset.\n",
+		DEFAULT_HOST, DEFAULT_PORT);
+}
+
+/* Milliseconds on a clock that never jumps (unlike time()). */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * open_client()
+ * Returns a socket connected to host:port, trying every address the name
+ * has; -1 (after printing why) if none answers.
+ */
+static int open_client(void)
+{
+	/* Step 1: resolve the host name into a list of addresses.  Python's
+	 * connect() does this for you; in C, getaddrinfo() returns a linked
+	 * list (IPv6 and IPv4 alike) that you must free with freeaddrinfo(). */
+	// TODO(step 1): fill a struct addrinfo of hints (AF_UNSPEC, SOCK_STREAM)
+	// and call getaddrinfo(host, port, ...).  On failure print
+	// "gettime: cannot resolve HOST: " and gai_strerror()'s text, return -1.
+	// Look up: getaddrinfo(3), gai_strerror(3).
+
+	/* Step 2: try each address in turn until one accepts.  A name may
+	 * have several (an IPv6 and an IPv4 one, or many servers); the first
+	 * may be unreachable from here. */
+	// TODO(step 2): walk the list: socket() then connect() for each
+	// address; keep the first socket that connects, close the others.
+	// freeaddrinfo() the list.  If none connects, print
+	// "gettime: cannot connect to HOST port PORT: " and strerror(errno)
+	// of the last failure, and return -1.
+	// Look up: socket(2), connect(2), close(2), freeaddrinfo(3).
+	fprintf(stderr, "gettime: open_client() is not written yet (steps 1-2)\n");
+	return -1;
+}
+
+/*
+ * read_reply()
+ * Reads what the server sends into buf until it closes the connection,
+ * waiting DEADLINE_MS in all.  Returns the number of bytes read, or -1
+ * with errno set: ETIMEDOUT (deadline passed), EMSGSIZE (more than
+ * size - 1 bytes), or recv's own error.  buf ends with a '\0'.
+ */
+static ssize_t read_reply(int fd, char *buf, size_t size)
+{
+	/* Step 3: read until recv() returns 0 (the server closed).  One
+	 * recv() is not enough: TCP delivers a byte stream, and the reply
+	 * may arrive in several pieces.  poll() waits for the next piece
+	 * with whatever time is left, so a silent server cannot hang us. */
+	// TODO(step 3): loop: poll() the socket for POLLIN with the time
+	// left until now_ms() + DEADLINE_MS, then recv() into buf + len,
+	// until recv() returns 0.  Retry on EINTR.  Time up: errno =
+	// ETIMEDOUT, return -1.  More than size - 1 bytes: errno = EMSGSIZE,
+	// return -1.  Finish with buf[len] = '\0' and return len.
+	// Look up: poll(2), recv(2).
+	(void)fd;
+	(void)size;
+	(void)now_ms;
+	buf[0] = '\0';
+	return 0;
+}
+
+/* The date of Modified Julian Day MJD (the proleptic Gregorian calendar). */
+static void date_from_mjd(long mjd, int *year, int *month, int *day)
+{
+	/* Howard Hinnant's days-to-civil algorithm, from 0000-03-01. */
+	long z = mjd + 678881;		/* MJD 0 is 1858-11-17 */
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	long doe = z - era * 146097;					/* [0, 146096] */
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		/* [0, 365] */
+	long mp = (5 * doy + 2) / 153;					/* March = 0 */
+
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
+/* True if TEXT has exactly SHAPE's form: '9' in SHAPE stands for any
+ * digit, every other character for itself ("99-99-99" fits "26-11-26"). */
+static int has_shape(const char *text, const char *shape)
+{
+	for (; *shape != '\0'; text++, shape++) {
+		if (*shape == '9' ? !isdigit((unsigned char)*text) : *text != *shape)
+			return 0;
+	}
+	return *text == '\0';
+}
+
+/* The number written by the N digits at TEXT. */
+static int digits(const char *text, int n)
+{
+	int value = 0;
+
+	while (n-- > 0)
+		value = value * 10 + (*text++ - '0');
+	return value;
+}
+
+/*
+ * parse_nist()
+ * Checks that REPLY is one NIST daytime line and fills *t from it.
+ * Returns 0, or -1 with a short reason in *why.
+ */
+static int parse_nist(char *reply, struct nist_time *t, const char **why)
+{
+	/* Step 4: split the line into its fields and check each one, so
+	 * that a reply in any other format is refused, not misread.
+	 *
+	 *   "\n60640 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *\n"
+	 *      |     |        |        |  | | |    |         '- OTM
+	 *      mjd   date     time     TT L H msADV label
+	 */
+	// TODO(step 4): split reply into fields (strtok_r on " \t\r\n"); there
+	// must be exactly 9.  Check each field's form (has_shape() helps:
+	// "99999", "99-99-99", "99:99:99", ...; then "UTC(NIST)" and "*" or
+	// "#"), convert with digits(), check the ranges, and take the full
+	// year from the MJD with date_from_mjd() (it must agree with YY-MM-DD).
+	// On any problem set *why to a short reason and return -1.
+	(void)reply;
+	(void)t;
+	(void)has_shape;
+	(void)digits;
+	(void)date_from_mjd;
+	*why = "parse_nist() is not written yet (step 4)";
+	return -1;
+}
+
+/* Print the reply for a human: one line, control bytes as \r \n \xNN. */
+static void show_reply(const char *reply, size_t len)
+{
+	fputs("  \"", stderr);
+	for (size_t i = 0; i < len && i < 200; i++) {
+		unsigned char c = (unsigned char)reply[i];
+		if (c == '\n')
+			fputs("\\n", stderr);
+		else if (c == '\r')
+			fputs("\\r", stderr);
+		else if (isprint(c))
+			fputc(c, stderr);
+		else
+			fprintf(stderr, "\\x%02x", c);
+	}
+	fputs(len > 200 ? "\"...\n" : "\"\n", stderr);
+}
+
+int main(int argc, char **argv)
+{
+	char reply[REPLY_MAX], copy[REPLY_MAX];
+	struct nist_time t;
+	const char *why = NULL;
+	ssize_t len;
+	long offset;
+	int fd, opt;
+
+	while ((opt = getopt(argc, argv, "h")) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		usage(stderr);
+		return 2;
+	}
+	if (argc - optind > 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc)
+		host = argv[optind];
+	if (optind + 1 < argc)
+		port = argv[optind + 1];
+
+	fd = open_client();
+	if (fd < 0)
+		return 1;
+	len = read_reply(fd, reply, sizeof reply);
+	if (len < 0) {
+		if (errno == ETIMEDOUT)
+			fprintf(stderr, "gettime: no complete reply from %s within "
+				"%d s\n", host, DEADLINE_MS / 1000);
+		else if (errno == EMSGSIZE)
+			fprintf(stderr, "gettime: the reply from %s is longer than "
+				"%d bytes: not a daytime reply\n", host, REPLY_MAX - 1);
+		else
+			fprintf(stderr, "gettime: reading from %s: %s\n", host,
+				strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (len == 0) {
+		fprintf(stderr, "gettime: %s closed the connection without "
+			"sending the time\n", host);
+		return 1;
+	}
+
+	memcpy(copy, reply, (size_t)len + 1);	/* parsing cuts reply up */
+	if (parse_nist(reply, &t, &why) < 0) {
+		fprintf(stderr, "gettime: %s did not answer in NIST's daytime "
+			"format (%s); it sent %zd bytes:\n", host, why, len);
+		show_reply(copy, (size_t)len);
+		return 1;
+	}
+	if (t.health != 0)
+		fprintf(stderr, "gettime: warning: %s reports health %d: its "
+			"time may be off\n", host, t.health);
+
+	/* Step 5: the offset is the server's time minus ours, in seconds.
+	 * The MJD counts days, so the server's time as seconds since 1970
+	 * is simple arithmetic (no time zone, no mktime). */
+	// TODO(step 5): compute the server's time in seconds since 1970 from
+	// t.mjd (MJD_UNIX_EPOCH is 1970-01-01) and t.hour/minute/second,
+	// then offset = server time - time(NULL).  Look up: time(2).
+	offset = 0;
+
+	printf("%04d-%02d-%02d %02d:%02d:%02d UTC\n", t.year, t.month, t.day,
+	       t.hour, t.minute, t.second);
+	printf("local clock offset: %+ld s\n", offset);
+	return 0;
+}
