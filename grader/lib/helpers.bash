@@ -147,6 +147,8 @@ first_difference() {
 # ---- processes ----------------------------------------------------------
 
 # The C launcher that contains a program under test (see contain.c).
+# Background jobs call the binary itself, never this function: "f &"
+# would fork a subshell, and $! would name the subshell, not contain.
 contain() { "${SL_PEERS:?}/contain" "$@"; }
 
 # stop_process PID: stop a contained program (and all it started).
@@ -171,7 +173,7 @@ start_peer() {
 	local name="$peer-$SL_PEER_N"
 	PEER_LOG="$EVID/$name.log"
 	rm -f "$EVID/$name.port"
-	contain -t "$(scaled 60)" -s "$EVID/$name.status" -- \
+	"${SL_PEERS:?}/contain" -t "$(scaled 60)" -s "$EVID/$name.status" -- \
 		"$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@" \
 		</dev/null >"$EVID/$name.out" 2>"$EVID/$name.err" 3>&- 4>&- &
 	PEER_PID=$!
@@ -215,7 +217,7 @@ start_server() {
 	fi
 	shift # --
 	printf '%s\n' "$*" >"$EVID/server.command"
-	contain -t "$limit" -F "$SL_SERVER_MIB" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
+	"${SL_PEERS:?}/contain" -t "$limit" -F "$SL_SERVER_MIB" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
 		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
 	SERVER_PID=$!
 	SL_SERVERS+=("$SERVER_PID")

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # SL_* are read, and verdict set, by helpers.bash
 # Tests of the grader's own helpers (grader/lib/helpers.bash) and of its C
 # tools (contain, porttool): the grader is only as good as these.
 
@@ -121,9 +122,12 @@ setup() {
 @test "start_peer and stop_process run a peer and end it" {
 	start_peer daytimed -o 0
 	[[ $PEER_PORT =~ ^[0-9]+$ ]]
-	kill -0 "$PEER_PID"
+	"$SL_PEERS/porttool" wait 127.0.0.1 "$PEER_PORT" 1000
 	stop_process "$PEER_PID"
-	! kill -0 "$PEER_PID" 2>/dev/null
+	run ! kill -0 "$PEER_PID"
+	# the peer itself is gone, not only the process the test knows
+	run "$SL_PEERS/porttool" wait 127.0.0.1 "$PEER_PORT" 300
+	[[ $status -eq 1 ]]
 }
 
 @test "start_server fails, showing stderr, when the server dies at once" {

@@ -7,6 +7,7 @@
 bats_require_minimum_version 1.5.0
 load ../lib/helpers
 
+# shellcheck disable=SC2034 # read by bats
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
 
 # random_offset [behind]: seconds to shift the server's clock, at least
