@@ -27,8 +27,12 @@ scaled() {
 		'BEGIN { printf "%.2f\n", s * f * k }'
 }
 
-# How much slower a program runs under valgrind than on its own.
+# How much slower a program runs under valgrind than on its own, and how
+# it is run there (each process, forked children too, logs to its own
+# valgrind.PID.log in the evidence folder).
 SL_VALGRIND_FACTOR=3
+SL_VALGRIND_CMD=(valgrind --leak-check=full --errors-for-leak-kinds=definite
+	--error-exitcode=99 --track-fds=yes)
 
 # The most a program under test may write to any one file (stdout
 # included), in MiB: a program that floods its output is stopped there.
@@ -194,20 +198,23 @@ start_peer() {
 # free_port [HOST]: a port free on HOST (default 127.0.0.1) right now.
 free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
-# start_server [--valgrind] SECONDS PORT [HOST] -- PROGRAM [ARGS...]:
-# start the program under test as a server, for at most SECONDS, and wait
-# until HOST:PORT accepts.  Sets SERVER_PID; its output goes to
+# start_server [--valgrind] [--nofile N] SECONDS PORT [HOST] -- PROGRAM [ARGS...]:
+# start the program under test as a server, for at most SECONDS (with at
+# most N open descriptors), and wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to
 # $EVID/server.stdout and server.stderr.  Fails the test, showing the
 # server's output, if it dies or does not accept within 3 s.
 start_server() {
-	local vg=() limit port host=127.0.0.1 factor=1
-	if [[ $1 == --valgrind ]]; then
-		shift
-		vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite
-			--error-exitcode=99 --track-fds=yes
-			"--log-file=$EVID/valgrind.log")
-		factor=$SL_VALGRIND_FACTOR
-	fi
+	local vg=() limit port host=127.0.0.1 factor=1 nofile=0
+	while [[ $1 == --* ]]; do
+		case $1 in
+		--valgrind)
+			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
+			factor=$SL_VALGRIND_FACTOR
+			shift ;;
+		--nofile) nofile="$2"; shift 2 ;;
+		*) echo "start_server: unknown option $1" >&2; return 2 ;;
+		esac
+	done
 	limit=$(scaled "$1" "$factor")
 	port="$2"
 	shift 2
@@ -217,7 +224,8 @@ start_server() {
 	fi
 	shift # --
 	printf '%s\n' "$*" >"$EVID/server.command"
-	"${SL_PEERS:?}/contain" -t "$limit" -F "$SL_SERVER_MIB" -s "$EVID/server.status" -- "${vg[@]}" "$@" \
+	"${SL_PEERS:?}/contain" -t "$limit" -F "$SL_SERVER_MIB" -n "$nofile" \
+		-s "$EVID/server.status" -- "${vg[@]}" "$@" \
 		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
 	SERVER_PID=$!
 	SL_SERVERS+=("$SERVER_PID")
@@ -248,12 +256,11 @@ run_client() {
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--valgrind)
-			vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite
-				--error-exitcode=99 --track-fds=yes
-				"--log-file=$EVID/valgrind.log")
+			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
 			factor=$SL_VALGRIND_FACTOR
 			shift ;;
 		--stdin) input="$2"; shift 2 ;;
+		*) echo "run_client: unknown option $1" >&2; return 2 ;;
 		esac
 	done
 	limit=$(scaled "$1" "$factor")
@@ -296,6 +303,10 @@ expect_finished() {
 expect_exit() {
 	expect_finished || return 1
 	[[ $status -eq $1 ]] && return 0
+	# 99 is valgrind's "errors found": report those, not the exit status
+	if [[ $status -eq 99 ]] && compgen -G "$EVID/valgrind*.log" >/dev/null; then
+		expect_valgrind_clean "" || return 1
+	fi
 	fail FAIL "expected exit status $1, got $status" \
 		"command: $(cat "$EVID/command")" \
 		"stdout:" "$(show "$EVID/stdout")" \
@@ -331,28 +342,41 @@ leaked_fds() {
 	     }' "$1"
 }
 
-# expect_valgrind_clean [--fds]: valgrind's log shows no memory errors, no
-# definitely lost blocks and (with --fds) no descriptors leaked.
+# expect_valgrind_clean [--fds]: valgrind's logs (one a process) show no
+# memory errors, no definitely lost blocks and (with --fds) no descriptors
+# leaked.
 expect_valgrind_clean() {
-	local log="$EVID/valgrind.log" problems="" fds=""
-	if [[ ! -s $log ]]; then
+	local logs=("$EVID"/valgrind*.log) log problems="" fds="" errors=0 n said=""
+	if [[ ! -s ${logs[0]:-} ]]; then
 		fail FAIL "valgrind left no log: did the program run?"
 		return 1
 	fi
-	if grep -q "ERROR SUMMARY: [1-9]" "$log"; then
-		problems="$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1) memory errors"
+	for log in "${logs[@]}"; do
+		n=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1)
+		errors=$((errors + ${n:-0}))
+		if [[ ${1:-} == --fds ]]; then
+			fds+=$(leaked_fds "$log")
+		fi
+		if [[ ${n:-0} -gt 0 || -n $fds ]] && [[ -z $said ]]; then
+			said=$(sed -e 's/^==[0-9]*== //' "$log" | awk '
+				/^ *$|Copyright|Using Valgrind|Memcheck, a memory|Parent PID|rerun with/ { next }
+				/^Open / { held = $0; next }
+				held != "" {
+					if ($0 !~ /inherited from parent/) { print held; print }
+					held = ""; next
+				}
+				{ print }' | head -40 | sed -e 's/^/  /')
+		fi
+	done
+	if grep -q "definitely lost: [1-9]" "${logs[@]}"; then
+		problems="leaked memory (definitely lost)"
+	elif ((errors > 0)); then
+		problems="$errors memory error(s)"
 	fi
-	if grep -q "definitely lost: [1-9]" "$log"; then
-		problems="${problems:+$problems (}definitely lost memory${problems:+)}"
-	fi
-	if [[ ${1:-} == --fds ]]; then
-		fds=$(leaked_fds "$log")
-		[[ -n $fds ]] && problems="${problems:+$problems, }descriptors left open"
-	fi
+	[[ -n $fds ]] && problems="${problems:+$problems, }descriptors left open"
 	[[ -z $problems ]] && return 0
 	fail MEM "valgrind found $problems" \
 		${fds:+"descriptors still open at exit:" "$fds"} \
-		"valgrind said (full log in valgrind.log):" \
-		"$(grep -v '^==[0-9]*== *$' "$log" | grep -v 'Copyright\|Using Valgrind\|Memcheck, a memory\|Parent PID\|rerun with' |
-			head -40 | sed -e 's/^==[0-9]*== /  /')"
+		"valgrind said (the full logs are valgrind.*.log in the evidence folder):" \
+		"$said"
 }
