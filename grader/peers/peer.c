@@ -236,10 +236,13 @@ static uint64_t splitmix64(uint64_t x)
 
 void peer_fill(unsigned char *buf, size_t len, uint64_t seed, uint64_t offset)
 {
+	uint64_t base = seed * UINT64_C(0x100000001b3);
+	uint64_t block = splitmix64(base + offset / 8);
+
 	for (size_t i = 0; i < len; i++) {
 		uint64_t pos = offset + i;
-		uint64_t block = splitmix64(seed * UINT64_C(0x100000001b3) +
-					    pos / 8);
+		if (pos % 8 == 0 && i > 0)
+			block = splitmix64(base + pos / 8);	/* the next 8 bytes */
 		buf[i] = (unsigned char)(block >> (8 * (pos % 8)));
 	}
 }
