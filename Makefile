@@ -59,6 +59,7 @@ grade: peers
 	@grader/grade $(if $(SRC),-s "$(SRC)") $(if $(TEST),-t "$(TEST)") "$(LAB)"
 
 test:
+	@test -d solutions || { echo "make test is the kit's self-test; it needs solutions/, which the student kit leaves out" >&2; exit 2; }
 	@grader/tools/deps --test
 	@$(MAKE) -s all
 	@grader/tools/selftest
@@ -77,6 +78,8 @@ dist:
 	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/socketlab
 	@git ls-files | grep -v -e '^solutions/' -e '^grader/mutants/' \
 		-e '^grader/tests/hidden/.*\.bats$$' -e '^grader/selftest/' -e '^\.ci/' \
+		-e '^grader/tools/selftest$$' -e '^grader/tools/mkstarter$$' -e '^grader/tools/bench$$' \
+		-e '^AUTHORING\.md$$' \
 		| tar -cf - -T - | tar -xf - -C $(BUILD)/dist/socketlab
 	@tar -czf $(BUILD)/dist/socketlab.tar.gz -C $(BUILD)/dist socketlab
 	@echo "$(BUILD)/dist/socketlab.tar.gz: $$(tar -tzf $(BUILD)/dist/socketlab.tar.gz | grep -vc '/$$') files"
