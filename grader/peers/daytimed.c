@@ -2,7 +2,7 @@
  * daytimed - the grader's daytime server (RFC 867, in NIST's format).
  *
  *   daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] [-L LOG]
- *            [-o OFFSET] [-H HEALTH] [-m MODE] [-d MS] [-T TEXT]
+ *            [-o OFFSET] [-H HEALTH] [-m MODE] [-d MS] [-k BYTES] [-T TEXT]
  *
  * Each connection gets one reply, then the server closes it, as NIST's
  * servers do:
@@ -17,9 +17,12 @@
  *	nist	the whole reply in one send (default)
  *	drip	one byte at a time, MS apart (-d, default 15)
  *	split	three pieces, MS apart, cut inside the time field
- *	stall	accept, send nothing, hold the connection until the lifetime
+ *	stall	send the reply's first BYTES (-k, default 0: nothing) one
+ *		at a time, MS apart, then hold the connection, silent,
+ *		until the lifetime ends
  *	close	accept and close at once, without a reply
  *	text	send TEXT (-T) plus "\n" instead of a NIST reply
+ *	flood	send 100000 bytes of NIST-like lines, then close
  *
  * -a ADDR (default 127.0.0.1), -p PORT (default 0: any free port; the port
  * bound is written to -P PORTFILE), -l lifetime in seconds (default 30),
@@ -37,7 +40,7 @@
 
 struct options {
 	const char *addr, *port, *portfile, *log, *mode, *text;
-	long offset, health, delay_ms, lifetime;
+	long offset, health, delay_ms, lifetime, stall_bytes;
 };
 
 static void usage(void)
@@ -46,8 +49,8 @@ static void usage(void)
 		"usage: daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] "
 		"[-L LOG]\n"
 		"                [-o OFFSET] [-H HEALTH] [-m nist|drip|split|"
-		"stall|close|text]\n"
-		"                [-d MS] [-T TEXT]\n");
+		"stall|close|text|flood]\n"
+		"                [-d MS] [-k BYTES] [-T TEXT]\n");
 	exit(2);
 }
 
@@ -85,8 +88,21 @@ static void serve(const struct options *o, int fd)
 		peer_log("closed without a reply");
 		return;
 	}
+	if (strcmp(o->mode, "flood") == 0) {
+		size_t sent = 0;
+		len = nist_reply(o, reply, sizeof reply, expect, sizeof expect);
+		while (sent < 100000 && peer_send_all(fd, reply, len) == 0)
+			sent += len;
+		peer_log("flooded: sent %zu bytes, the reply %zu times", sent,
+			 sent / len);
+		return;
+	}
 	if (strcmp(o->mode, "stall") == 0) {
-		peer_log("stalling: sending nothing");
+		len = nist_reply(o, reply, sizeof reply, expect, sizeof expect);
+		if ((size_t)o->stall_bytes < len)
+			len = (size_t)o->stall_bytes;
+		peer_send_slowly(fd, reply, len, 1, (int)o->delay_ms);
+		peer_log_bytes("sent, then stalled: ", reply, len, sizeof reply);
 		for (;;)
 			peer_sleep_ms(1000);	/* until the lifetime ends */
 	}
@@ -119,11 +135,11 @@ static void serve(const struct options *o, int fd)
 int main(int argc, char **argv)
 {
 	struct options o = { "127.0.0.1", "0", NULL, NULL, "nist", "",
-			     0, 0, 15, 30 };
+			     0, 0, 15, 30, 0 };
 	int opt, lfd;
 
 	peer_init("daytimed");
-	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:T:h")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:k:T:h")) != -1) {
 		switch (opt) {
 		case 'a': o.addr = optarg; break;
 		case 'p': o.port = optarg; break;
@@ -134,11 +150,12 @@ int main(int argc, char **argv)
 		case 'H': o.health = peer_number(optarg, 9, "health"); break;
 		case 'm': o.mode = optarg; break;
 		case 'd': o.delay_ms = peer_number(optarg, 10000, "delay"); break;
+		case 'k': o.stall_bytes = peer_number(optarg, 512, "bytes"); break;
 		case 'T': o.text = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || strstr(" nist drip split stall close text ",
+	if (optind != argc || strstr(" nist drip split stall close text flood ",
 				     o.mode) == NULL || strchr(o.mode, ' '))
 		usage();
 

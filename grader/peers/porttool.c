@@ -16,12 +16,17 @@
  *   porttool taken HOST PORT
  *	Hold HOST:PORT (listening) until killed or 60 s pass; prints "ready"
  *	once listening.  For testing a server's "port taken" error.
+ *
+ *   porttool resolve NAME
+ *	Print the addresses getaddrinfo() gives NAME for a TCP client
+ *	(AF_UNSPEC), one a line, in its order: what a client tries in turn.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "peer.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +36,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: porttool free [HOST]\n"
 			"       porttool wait HOST PORT MILLISECONDS [PID]\n"
-			"       porttool taken HOST PORT\n");
+			"       porttool taken HOST PORT\n"
+			"       porttool resolve NAME\n");
 	return 2;
 }
 
@@ -91,6 +97,29 @@ static int cmd_taken(const char *host, const char *port)
 	return 0;
 }
 
+/* Print NAME's addresses, in the order a client would try them. */
+static int cmd_resolve(const char *name)
+{
+	struct addrinfo hints, *list, *ai;
+	char host[1025];
+	int err;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	err = getaddrinfo(name, "80", &hints, &list);
+	if (err != 0) {
+		fprintf(stderr, "porttool: %s: %s\n", name, gai_strerror(err));
+		return 1;
+	}
+	for (ai = list; ai != NULL; ai = ai->ai_next)
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host,
+				NULL, 0, NI_NUMERICHOST) == 0)
+			printf("%s\n", host);
+	freeaddrinfo(list);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	peer_init("porttool");
@@ -103,5 +132,7 @@ int main(int argc, char **argv)
 					  : 0);
 	if (argc == 4 && strcmp(argv[1], "taken") == 0)
 		return cmd_taken(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "resolve") == 0)
+		return cmd_resolve(argv[2]);
 	return usage();
 }

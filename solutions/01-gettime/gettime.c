@@ -22,8 +22,9 @@
  *
  *   Python (gettime.py)                 C (this file)
  *   ----------------------------------  ------------------------------------
- *   s = socket()                        Step 1  getaddrinfo(): IPv4 or IPv6?
- *   s.connect(('time.nist.gov', 13))    Step 2  socket() + connect() for each
+ *   s.connect(('time.nist.gov', 13))    Step 1  getaddrinfo(): the name's
+ *     (connect resolves the name)               addresses, IPv4 and IPv6
+ *   s = socket(); s.connect(...)        Step 2  socket() + connect() for each
  *                                               address until one answers
  *   data = s.recv(1024)                 Step 3  recv() in a loop until the
  *                                               server closes, with a deadline
@@ -75,9 +76,6 @@ struct nist_time {
 	int health;			/* 0: healthy; else the time may be off */
 };
 
-static const char *host = DEFAULT_HOST;
-static const char *port = DEFAULT_PORT;
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: gettime [HOST [PORT]]\n"
@@ -97,10 +95,10 @@ static long long now_ms(void)
 
 /*
  * open_client()
- * Returns a socket connected to host:port, trying every address the name
+ * Returns a socket connected to HOST:PORT, trying every address the name
  * has; -1 (after printing why) if none answers.
  */
-static int open_client(void)
+static int open_client(const char *host, const char *port)
 {
 	/* Step 1: resolve the host name into a list of addresses.  Python's
 	 * connect() does this for you; in C, getaddrinfo() returns a linked
@@ -114,15 +112,16 @@ static int open_client(void)
 	hints.ai_socktype = SOCK_STREAM;	/* TCP */
 	err = getaddrinfo(host, port, &hints, &list);
 	if (err != 0) {
-		fprintf(stderr, "gettime: cannot resolve %s: %s\n", host,
-			gai_strerror(err));
+		fprintf(stderr, "gettime: cannot resolve %s port %s: %s\n", host,
+			port, gai_strerror(err));
 		return -1;
 	}
 	/* SOLUTION END, the starter has:
-	 *> // TODO(step 1): fill a struct addrinfo of hints (AF_UNSPEC, SOCK_STREAM)
-	 *> // and call getaddrinfo(host, port, ...).  On failure print
-	 *> // "gettime: cannot resolve HOST: " and gai_strerror()'s text, return -1.
-	 *> // Look up: getaddrinfo(3), gai_strerror(3).
+	 *> // TODO(step 1): fill a struct addrinfo of hints (all zero, then
+	 *> // ai_family = AF_UNSPEC, ai_socktype = SOCK_STREAM) and call
+	 *> // getaddrinfo(host, port, &hints, &list).  On failure print
+	 *> // "gettime: cannot resolve HOST port PORT: " and gai_strerror()'s
+	 *> // text, and return -1.  Look up: getaddrinfo(3), gai_strerror(3).
 	 */
 
 	/* Step 2: try each address in turn until one accepts.  A name may
@@ -153,6 +152,9 @@ static int open_client(void)
 	 *> // "gettime: cannot connect to HOST port PORT: " and strerror(errno)
 	 *> // of the last failure, and return -1.
 	 *> // Look up: socket(2), connect(2), close(2), freeaddrinfo(3).
+	 *> // Then delete the stub lines below.
+	 *> (void)host;
+	 *> (void)port;
 	 *> fprintf(stderr, "gettime: open_client() is not written yet (steps 1-2)\n");
 	 *> return -1;
 	 */
@@ -162,65 +164,72 @@ static int open_client(void)
  * read_reply()
  * Reads what the server sends into buf until it closes the connection,
  * waiting DEADLINE_MS in all.  Returns the number of bytes read, or -1
- * with errno set: ETIMEDOUT (deadline passed), EMSGSIZE (more than
- * size - 1 bytes), or recv's own error.  buf ends with a '\0'.
+ * with errno set: ETIMEDOUT (deadline passed), EMSGSIZE (the reply fills
+ * buf: too long for a daytime reply), or recv's own error.  buf ends
+ * with a '\0'.
  */
 static ssize_t read_reply(int fd, char *buf, size_t size)
 {
 	/* Step 3: read until recv() returns 0 (the server closed).  One
 	 * recv() is not enough: TCP delivers a byte stream, and the reply
-	 * may arrive in several pieces.  poll() waits for the next piece
-	 * with whatever time is left, so a silent server cannot hang us. */
+	 * may arrive in several pieces.  The deadline is fixed once, before
+	 * the loop: each poll() waits only for the time that is left, so
+	 * neither a silent server nor a slow trickle can keep us longer. */
 	/* SOLUTION BEGIN */
 	long long deadline = now_ms() + DEADLINE_MS;
-	size_t len = 0, room;
-	char extra;
+	size_t len = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - now_ms();
+		int ready;
 		ssize_t n;
 
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno == EINTR)
+		ready = poll(&pfd, 1, (int)left);
+		if (ready < 0 && errno == EINTR)
 			continue;		/* a signal: just wait again */
-		if (n < 0)
+		if (ready < 0)
 			return -1;
-		if (n == 0)
-			continue;		/* no data yet: the loop re-checks */
-		/* With buf full, read one byte more: EOF is fine, data is not. */
-		room = size - 1 - len;
-		n = recv(fd, room > 0 ? buf + len : &extra, room > 0 ? room : 1, 0);
+		if (ready == 0) {		/* nothing more before the deadline */
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (len == size - 1) {		/* full, and the server goes on */
+			errno = EMSGSIZE;
+			return -1;
+		}
+		n = recv(fd, buf + len, size - 1 - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
 		if (n == 0)
 			break;			/* end of stream: the whole reply */
-		if (room == 0) {
-			errno = EMSGSIZE;
-			return -1;
-		}
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
 	return (ssize_t)len;
 	/* SOLUTION END, the starter has:
-	 *> // TODO(step 3): loop: poll() the socket for POLLIN with the time
-	 *> // left until now_ms() + DEADLINE_MS, then recv() into buf + len,
-	 *> // until recv() returns 0.  Retry on EINTR.  Time up: errno =
-	 *> // ETIMEDOUT, return -1.  More than size - 1 bytes: errno = EMSGSIZE,
-	 *> // return -1.  Finish with buf[len] = '\0' and return len.
-	 *> // Look up: poll(2), recv(2).
+	 *> // TODO(step 3): fix the deadline once, before the loop:
+	 *> //     long long deadline = now_ms() + DEADLINE_MS;
+	 *> // then loop: poll() the socket for POLLIN with deadline - now_ms()
+	 *> // milliseconds; recv() into buf + len, at most size - 1 - len bytes;
+	 *> // stop when recv() returns 0.  Retry both calls on EINTR.
+	 *> // poll() returning 0 (time is up): errno = ETIMEDOUT, return -1.
+	 *> // buf already full (len == size - 1): errno = EMSGSIZE, return -1.
+	 *> // Finish with buf[len] = '\0' and return len.
+	 *> // Look up: poll(2), recv(2).  Then delete the stub lines below.
 	 *> (void)fd;
 	 *> (void)size;
-	 *> (void)now_ms;
+	 *> (void)now_ms;	// (no warning about an unused now_ms meanwhile)
 	 *> buf[0] = '\0';
-	 *> return 0;
+	 *> fprintf(stderr, "gettime: read_reply() is not written yet (step 3)\n");
+	 *> errno = ENOSYS;
+	 *> return -1;
 	 */
 }
 
@@ -282,7 +291,7 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	for (char *f = strtok_r(reply, " \t\r\n", &save); f != NULL;
 	     f = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == 10)
-			break;
+			break;		/* a tenth field: too many, no need for more */
 		field[n++] = f;
 	}
 	if (n != 9) {
@@ -323,7 +332,9 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	 *> // "99999", "99-99-99", "99:99:99", ...; then "UTC(NIST)" and "*" or
 	 *> // "#"), convert with digits(), check the ranges, and take the full
 	 *> // year from the MJD with date_from_mjd() (it must agree with YY-MM-DD).
-	 *> // On any problem set *why to a short reason and return -1.
+	 *> // Fill every field of *t: mjd, year, month, day, hour, minute,
+	 *> // second, health.  On any problem set *why to a short reason and
+	 *> // return -1.  Then delete the stub lines below.
 	 *> (void)reply;
 	 *> (void)t;
 	 *> (void)has_shape;
@@ -354,6 +365,7 @@ static void show_reply(const char *reply, size_t len)
 
 int main(int argc, char **argv)
 {
+	const char *host = DEFAULT_HOST, *port = DEFAULT_PORT;
 	char reply[REPLY_MAX], copy[REPLY_MAX];
 	struct nist_time t;
 	const char *why = NULL;
@@ -378,17 +390,18 @@ int main(int argc, char **argv)
 	if (optind + 1 < argc)
 		port = argv[optind + 1];
 
-	fd = open_client();
+	fd = open_client(host, port);
 	if (fd < 0)
 		return 1;
 	len = read_reply(fd, reply, sizeof reply);
 	if (len < 0) {
 		if (errno == ETIMEDOUT)
-			fprintf(stderr, "gettime: no complete reply from %s within "
-				"%d s\n", host, DEADLINE_MS / 1000);
+			fprintf(stderr, "gettime: reading from %s: no complete "
+				"reply within %d s\n", host, DEADLINE_MS / 1000);
 		else if (errno == EMSGSIZE)
-			fprintf(stderr, "gettime: the reply from %s is longer than "
-				"%d bytes: not a daytime reply\n", host, REPLY_MAX - 1);
+			fprintf(stderr, "gettime: reading from %s: more than %d "
+				"bytes, too long for a daytime reply\n", host,
+				REPLY_MAX - 1);
 		else
 			fprintf(stderr, "gettime: reading from %s: %s\n", host,
 				strerror(errno));
@@ -404,8 +417,8 @@ int main(int argc, char **argv)
 
 	memcpy(copy, reply, (size_t)len + 1);	/* parsing cuts reply up */
 	if (parse_nist(reply, &t, &why) < 0) {
-		fprintf(stderr, "gettime: %s did not answer in NIST's daytime "
-			"format (%s); it sent %zd bytes:\n", host, why, len);
+		fprintf(stderr, "gettime: %s: not a NIST daytime reply (%s); it "
+			"sent %zd bytes:\n", host, why, len);
 		show_reply(copy, (size_t)len);
 		return 1;
 	}

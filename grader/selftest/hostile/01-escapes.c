@@ -2,7 +2,7 @@
  * the grader's process group), ignores SIGTERM and sleeps forever, while
  * the parent exits at once.  Nothing may be left running after grading.
  *
- * Expect: FAIL +\[ 0/15\]
+ * Expect: FAIL +\[ 0/10\]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>

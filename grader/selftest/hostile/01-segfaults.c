@@ -1,6 +1,6 @@
 /* Hostile submission: dies of SIGSEGV.  Every test must say CRASH.
  *
- * Expect: CRASH +\[ 0/15\]
+ * Expect: CRASH +\[ 0/10\]
  * Expect: killed by SIGSEGV
  * Expect: Score: 0/100
  */

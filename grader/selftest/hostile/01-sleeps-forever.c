@@ -1,6 +1,6 @@
 /* Hostile submission: never finishes.  Every test must end in TIME.
  *
- * Expect: TIME +\[ 0/15\]
+ * Expect: TIME +\[ 0/10\]
  * Expect: Score: 0/100
  */
 #define _POSIX_C_SOURCE 200809L
