@@ -369,7 +369,7 @@ expect_valgrind_clean() {
 		n=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1)
 		errors=$((errors + ${n:-0}))
 		if [[ ${1:-} == --fds ]]; then
-			fds+=$(leaked_fds "$log" ${SERVER_PID:+--listening-ok})
+			fds+="${fds:+$'\n'}$(leaked_fds "$log" ${SERVER_PID:+--listening-ok})"
 		fi
 		if [[ ${n:-0} -gt 0 || -n $fds ]] && [[ -z $said ]]; then
 			said=$(sed -e 's/^==[0-9]*== //' "$log" | awk '
@@ -387,6 +387,8 @@ expect_valgrind_clean() {
 	elif ((errors > 0)); then
 		problems="$errors memory error(s)"
 	fi
+	# forked children repeat their parent's list: show each entry once
+	fds=$(printf '%s\n' "$fds" | awk 'NF && !seen[$0]++')
 	[[ -n $fds ]] && problems="${problems:+$problems, }descriptors left open"
 	[[ -z $problems ]] && return 0
 	fail MEM "valgrind found $problems" \
