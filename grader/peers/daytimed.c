@@ -22,7 +22,8 @@
  *		until the lifetime ends
  *	close	accept and close at once, without a reply
  *	text	send TEXT (-T) plus "\n" instead of a NIST reply
- *	flood	send 100000 bytes of NIST-like lines, then close
+ *	flood	send one reply, pause 300 ms, then more replies up to
+ *		100000 bytes in all, then close
  *
  * -a ADDR (default 127.0.0.1), -p PORT (default 0: any free port; the port
  * bound is written to -P PORTFILE), -l lifetime in seconds (default 30),
@@ -91,6 +92,12 @@ static void serve(const struct options *o, int fd)
 	if (strcmp(o->mode, "flood") == 0) {
 		size_t sent = 0;
 		len = nist_reply(o, reply, sizeof reply, expect, sizeof expect);
+		/* One reply alone first, so the client's first recv() gets a
+		 * short piece: a client that then asks recv() for a whole
+		 * buffer at buf + len overflows it, and the test sees it. */
+		if (peer_send_all(fd, reply, len) == 0)
+			sent = len;
+		peer_sleep_ms(300);
 		while (sent < 100000 && peer_send_all(fd, reply, len) == 0)
 			sent += len;
 		peer_log("flooded: sent %zu bytes, the reply %zu times", sent,
