@@ -21,16 +21,18 @@
 
 # ---- timing -----------------------------------------------------------
 
-# scaled SECONDS [FACTOR]: SECONDS stretched by TIMEOUT_SCALE and FACTOR.
+# scaled SECONDS [FACTOR [FLOOR]]: SECONDS stretched by TIMEOUT_SCALE and
+# FACTOR, and at least FLOOR (itself stretched by TIMEOUT_SCALE).
 scaled() {
-	awk -v s="$1" -v f="${2:-1}" -v k="${TIMEOUT_SCALE:-1}" \
-		'BEGIN { printf "%g\n", s * f * k }'
+	awk -v s="$1" -v f="${2:-1}" -v m="${3:-0}" -v k="${TIMEOUT_SCALE:-1}" \
+		'BEGIN { t = s * f; if (t < m) t = m; printf "%g\n", t * k }'
 }
 
 # How much slower a program runs under valgrind than on its own, and how
 # it is run there (each process, forked children too, logs to its own
 # valgrind.PID.log in the evidence folder).
 SL_VALGRIND_FACTOR=3
+SL_VALGRIND_FLOOR=10 # and never less than this many seconds there
 SL_VALGRIND_CMD=(valgrind --leak-check=full --errors-for-leak-kinds=definite
 	--error-exitcode=99 --track-fds=yes --track-origins=yes)
 
@@ -209,22 +211,23 @@ free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
 # start_server [--valgrind] [--nofile N] SECONDS PORT [HOST] -- PROGRAM [ARGS...]:
 # start the program under test as a server, for at most SECONDS (with at
-# most N open descriptors), and wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to
-# $EVID/server.stdout and server.stderr.  Fails the test, showing the
-# server's output, if it dies or does not accept within 3 s.
+# most N open descriptors), and wait until HOST:PORT accepts.  Sets
+# SERVER_PID; its output goes to $EVID/server.stdout and server.stderr.
+# Fails the test, showing the server's output, if it dies or does not
+# accept within 3 s.
 start_server() {
-	local vg=() limit port host=127.0.0.1 factor=1 nofile=0
+	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
-			factor=$SL_VALGRIND_FACTOR
+			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
 			shift ;;
 		--nofile) nofile="$2"; shift 2 ;;
 		*) echo "start_server: unknown option $1" >&2; return 2 ;;
 		esac
 	done
-	limit=$(scaled "$1" "$factor")
+	limit=$(scaled "$1" "$factor" "$floor")
 	port="$2"
 	shift 2
 	if [[ $1 != -- ]]; then
@@ -261,23 +264,26 @@ server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 # and leaves $EVID/stdout and $EVID/stderr.  Never fails by itself:
 # follow it with expect_exit or expect_finished.
 run_client() {
-	local vg=() factor=1 input=/dev/null limit
+	local vg=() factor=1 floor=0 input=/dev/null limit
+	SL_CLIENT_VALGRIND=""
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
-			factor=$SL_VALGRIND_FACTOR
+			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
+			SL_CLIENT_VALGRIND=1
 			shift ;;
 		--stdin) input="$2"; shift 2 ;;
 		*) echo "run_client: unknown option $1" >&2; return 2 ;;
 		esac
 	done
-	limit=$(scaled "$1" "$factor")
+	limit=$(scaled "$1" "$factor" "$floor")
 	shift
 	SL_CLIENT_LIMIT=$limit
 	printf '%s\n' "$*" >"$EVID/command"
 	status=0
-	contain -t "$limit" -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${vg[@]}" "$@" \
+	# -k 0.2: a client gets no grace after its deadline (a server does)
+	contain -t "$limit" -k 0.2 -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${vg[@]}" "$@" \
 		<"$input" >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
 	verdict=$(cat "$EVID/status" 2>/dev/null)
 	case $verdict in
@@ -292,7 +298,8 @@ expect_finished() {
 	case $verdict in
 	ok) return 0 ;;
 	timeout)
-		fail TIME "the program did not finish within $SL_CLIENT_LIMIT s (it was stopped)" \
+		fail TIME "the program did not finish within $SL_CLIENT_LIMIT s${SL_CLIENT_VALGRIND:+ under valgrind} (it was stopped)" \
+			${SL_CLIENT_VALGRIND:+"(valgrind runs a program 10-50 times slower; on a slow or busy machine try TIMEOUT_SCALE=3)"} \
 			"command: $(cat "$EVID/command")" \
 			"its stdout so far:" "$(show "$EVID/stdout")" \
 			"its stderr so far:" "$(show "$EVID/stderr")" ;;

@@ -136,9 +136,8 @@ a_correct_run() {
 	hint "the usage handling in main(), given in the starter"
 	run_client "$QUICK" "$SL_BIN" -h
 	expect_exit 0
-	if ! grep -qi usage "$EVID/stdout" "$EVID/stderr"; then
-		fail FAIL "'gettime -h' should print a usage message" \
-			"stdout:" "$(show "$EVID/stdout")"
+	if [[ ! -s $EVID/stdout && ! -s $EVID/stderr ]]; then
+		fail FAIL "'gettime -h' should print a usage message; it printed nothing"
 		return 1
 	fi
 	run_client "$QUICK" "$SL_BIN" one two three
@@ -304,18 +303,21 @@ a_correct_run() {
 	expect_stderr_says "a warning that the server's health is 2"
 }
 
-@test "[5] runs clean under valgrind (no memory errors, leaks or open sockets)" {
+@test "[5] runs clean under valgrind (no memory errors or leaks)" {
 	need_valgrind
-	hint "handout steps 1-4: freeaddrinfo() the list, close() every socket (a failed one too), fill every field you use"
-	local offset
-	offset=$(random_offset ahead)
-	start_peer daytimed -o "$offset"
+	hint "handout steps 1-4: freeaddrinfo() the list on every path, and fill every field of the struct you use"
+	# A correct exchange, then a refused connection; only valgrind's
+	# findings count here (the other tests judge the output).
+	start_peer daytimed -o "$(random_offset ahead)"
 	run_client --valgrind "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_exit 0 || explain_run || return 1
-	expect_time_output "$offset" "$(tolerance 3)"
-	expect_valgrind_clean --fds
+	if [[ $status -ne 0 && $status -ne 99 ]]; then
+		expect_exit 0 ||
+			{ echo "(this test needs a gettime that works: it checks the memory use of a correct exchange)" >>"$EVID/message"; return 1; }
+	fi
+	expect_finished
+	expect_valgrind_clean
 	rm -f "$EVID"/valgrind*.log
 	run_client --valgrind "$QUICK" "$SL_BIN" 127.0.0.1 "$(free_port)"
-	expect_exit 1
-	expect_valgrind_clean --fds
+	expect_finished
+	expect_valgrind_clean
 }
