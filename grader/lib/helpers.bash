@@ -348,14 +348,15 @@ need_valgrind() {
 
 # leaked_fds LOG [--listening-ok]: valgrind's "Open ..." entries for
 # descriptors the program opened and never closed, leaving out those it
-# inherited from the grader and, with --listening-ok, sockets that are not
-# connected (a server stopped by the grader still holds its listener).
+# inherited from the grader and, with --listening-ok, listening sockets (a
+# server stopped by the grader still holds its listener): unconnected
+# sockets made by socket(), never ones accept() returned.
 leaked_fds() {
 	awk -v ok="${2:-}" '
 	     /== Open / { entry = $0; sub(/^==[0-9]+== /, "", entry); next }
 	     entry != "" {
 		if ($0 !~ /inherited from parent/ &&
-		    !(ok == "--listening-ok" && entry ~ /<-> unbound/))
+		    !(ok == "--listening-ok" && entry ~ /<-> unbound/ && $0 ~ /: socket \(/))
 			print "  " entry
 		entry = ""
 	     }' "$1"
