@@ -7,6 +7,7 @@
  *         [-S STATUS] [-F length|chunked|close] [-c MAX] [-x]
  *         [-r HOPS|forever] [-R STATUSES] [-k KINDS] [-m MODE]
  *         [-d MS] [-w BYTES] [-b SPLIT] [-B MS] [-H BYTES] [-i]
+ *         [-V VERSION] [-N CASE]
  *
  * Where it listens (the mould of peer.h):
  *   -a ADDR      numeric address to listen on (default 127.0.0.1; ::1 too)
@@ -24,7 +25,7 @@
  *   -u PATH      serve it only at PATH (query ignored); other paths 404
  *   -T TYPE      its Content-Type (default application/octet-stream)
  *   -S STATUS    the final reply's status (default 200; 404 and 500 carry
- *                the body too, so keep it small with -n)
+ *                the body too, so keep it small with -n; so does 203)
  *
  * How the body is framed:
  *   -F length    Content-Length (default)
@@ -58,7 +59,8 @@
  *   hangup       read the request and close without a word
  *   garbage      a line that is not a status line, then close
  *   badchunk     chunked, with a malformed chunk-size line mid-body
- *   badlength    a Content-Length that is not a number
+ *   badlength    a Content-Length that is not a number: the length with
+ *                an "x" after it ("1234x"), which atoi() would take
  *   A held connection stays open until the client closes it or the
  *   lifetime (-l) ends.
  *
@@ -71,6 +73,17 @@
  *   -H BYTES     pad the header with X-Filler lines to about BYTES
  *   -i           send an interim "100 Continue" reply first
  *
+ * How the header is written (every reply):
+ *   -V VERSION   the status line's version (default 1.1; 1.0 answers as
+ *                HTTP/1.0 servers such as Python's http.server do)
+ *   -N CASE      field names in another case: lower (content-length:,
+ *                transfer-encoding: chunked), upper (CONTENT-LENGTH:,
+ *                TRANSFER-ENCODING: Chunked) or mixed (cOnTeNt-lEnGtH:,
+ *                tRaNsFeR-EnCoDiNg: cHuNkEd); default as RFC 9110 writes
+ *                them (Content-Length:)
+ *
+ * The log (-L) shows each request line, the start of each reply's header
+ * (300 bytes, escaped) and what was sent.
  * GET gets the reply, HEAD its header, any other method 501.  Each
  * connection is served in a child process of its own, so a stalled one
  * never holds up the next.  Exit: 2 on a bad option or a start-up error.
@@ -79,6 +92,7 @@
 
 #include "peer.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -102,6 +116,7 @@
 struct options {
 	const char *addr, *port, *portfile, *log, *reqfile;
 	const char *file, *path, *type, *mode, *framing, *split;
+	const char *version, *name_case;
 	long lifetime, seed, length, status, chunk_max, hops, split_pause_ms;
 	long drip_ms, drip_bytes, header_pad;
 	int decorate, interim;
@@ -136,6 +151,7 @@ static void usage(FILE *out)
 		"[-m MODE]\n"
 		"             [-d MS] [-w BYTES] [-b SPLIT] [-B MS] [-H BYTES] "
 		"[-i]\n"
+		"             [-V VERSION] [-N lower|upper|mixed]\n"
 		"  -a ADDR      listen address, numeric (127.0.0.1)\n"
 		"  -p PORT      port (0: any free one)\n"
 		"  -P PORTFILE  write the bound port here\n"
@@ -166,7 +182,9 @@ static void usage(FILE *out)
 		"count\n"
 		"  -B MS        pause between the two sends (200)\n"
 		"  -H BYTES     pad the header with X-Filler lines to BYTES\n"
-		"  -i           send \"100 Continue\" first\n");
+		"  -i           send \"100 Continue\" first\n"
+		"  -V VERSION   the status line's HTTP version (1.1)\n"
+		"  -N CASE      field names in lower, upper or mixed case\n");
 }
 
 /* Append LEN bytes at DATA to B, growing it as needed. */
@@ -204,6 +222,56 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
 	buf_add(b, text, (size_t)n);
 }
 
+static const char *reason(long status);
+
+/* TEXT (a field name, or with IS_VALUE a coding such as "chunked") in
+ * the case -N asks for, into OUT (CAP bytes).  Returns OUT. */
+static const char *cased(const char *text, int is_value, char *out,
+			 size_t cap)
+{
+	const char *how = o.name_case == NULL ? "" : o.name_case;
+	size_t i;
+
+	for (i = 0; text[i] != '\0' && i + 1 < cap; i++) {
+		int c = (unsigned char)text[i];
+
+		if (strcmp(how, "lower") == 0)
+			c = tolower(c);
+		else if (strcmp(how, "upper") == 0)
+			c = is_value && i > 0 ? tolower(c) : toupper(c);
+		else if (strcmp(how, "mixed") == 0)
+			c = i % 2 == 0 ? tolower(c) : toupper(c);
+		out[i] = (char)c;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+/* Append the field "NAME: VALUE\r\n" to B, NAME in the case -N asks
+ * for, VALUE printf-style. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void add_field(struct buf *b, const char *name, const char *fmt, ...)
+{
+	char value[512], shown[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(value, sizeof value, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof value)
+		peer_die("field value too long");
+	buf_printf(b, "%s: %s\r\n", cased(name, 0, shown, sizeof shown), value);
+}
+
+/* Append the status line for STATUS to B, in the version -V asks for. */
+static void add_status_line(struct buf *b, long status)
+{
+	buf_printf(b, "HTTP/%s %ld %s\r\n", o.version, status, reason(status));
+}
+
 /* The reason phrase for STATUS. */
 static const char *reason(long status)
 {
@@ -211,6 +279,7 @@ static const char *reason(long status)
 	case 100: return "Continue";
 	case 200: return "OK";
 	case 201: return "Created";
+	case 203: return "Non-Authoritative Information";
 	case 204: return "No Content";
 	case 301: return "Moved Permanently";
 	case 302: return "Found";
@@ -356,6 +425,7 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 {
 	const char *framing = strcmp(o.mode, "badchunk") == 0 ? "chunked"
 							     : o.framing;
+	char coding[16];
 	long chunks = 0;
 
 	if (strcmp(o.mode, "garbage") == 0) {
@@ -364,15 +434,17 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 		snprintf(summary, cap, "garbage");
 		return;
 	}
-	buf_printf(b, "HTTP/1.1 %ld %s\r\n", o.status, reason(o.status));
-	buf_printf(b, "Server: socketlab-httpd\r\nContent-Type: %s\r\n", o.type);
+	add_status_line(b, o.status);
+	add_field(b, "Server", "socketlab-httpd");
+	add_field(b, "Content-Type", "%s", o.type);
 	if (strcmp(o.mode, "badlength") == 0)
-		buf_printf(b, "Content-Length: %zu0x\r\n", body_len);
+		add_field(b, "Content-Length", "%zux", body_len);
 	else if (strcmp(framing, "length") == 0)
-		buf_printf(b, "Content-Length: %zu\r\n", body_len);
+		add_field(b, "Content-Length", "%zu", body_len);
 	else if (strcmp(framing, "chunked") == 0)
-		buf_printf(b, "Transfer-Encoding: chunked\r\n");
-	buf_printf(b, "Connection: close\r\n");
+		add_field(b, "Transfer-Encoding", "%s",
+			  cased("chunked", 1, coding, sizeof coding));
+	add_field(b, "Connection", "close");
 	pad_header(b);
 	buf_printf(b, "\r\n");
 	*head_len = b->len;
@@ -398,11 +470,13 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 static void small_reply(struct buf *b, long status, const char *location,
 			const char *text, int head_only)
 {
-	buf_printf(b, "HTTP/1.1 %ld %s\r\n", status, reason(status));
+	add_status_line(b, status);
 	if (location != NULL)
-		buf_printf(b, "Location: %s\r\n", location);
-	buf_printf(b, "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
-		      "Connection: close\r\n\r\n", strlen(text));
+		add_field(b, "Location", "%s", location);
+	add_field(b, "Content-Type", "text/plain");
+	add_field(b, "Content-Length", "%zu", strlen(text));
+	add_field(b, "Connection", "close");
+	buf_printf(b, "\r\n");
 	if (!head_only)
 		buf_add(b, text, strlen(text));
 }
@@ -601,7 +675,7 @@ static void serve(int fd)
 	static char req[REQUEST_MAX];
 	struct buf b = { NULL, 0, 0 };
 	char summary[300];
-	const char *interim = "HTTP/1.1 100 Continue\r\n\r\n";
+	char interim[64];
 	size_t len, line_len, head_len, cut;
 	int one = 1, rc, cut_short;
 
@@ -619,8 +693,14 @@ static void serve(int fd)
 			hold(fd);
 		return;
 	}
-	if (o.interim && peer_send_all(fd, interim, strlen(interim)) < 0)
-		peer_log("the client went away before the interim reply");
+	if (o.interim) {
+		snprintf(interim, sizeof interim, "HTTP/%s 100 Continue\r\n\r\n",
+			 o.version);
+		peer_log_bytes("interim reply: ", interim, strlen(interim), 300);
+		if (peer_send_all(fd, interim, strlen(interim)) < 0)
+			peer_log("the client went away before the interim reply");
+	}
+	peer_log_bytes("reply header: ", b.p, head_len, 300);
 	cut_short = cut < b.len;
 	if (send_reply(fd, &b, cut, head_len) < 0)
 		peer_log("the client went away; %s", summary);
@@ -681,7 +761,7 @@ static void parse_options(int argc, char **argv)
 	int opt;
 
 	while ((opt = getopt(argc, argv,
-			     "a:p:P:l:L:Q:f:s:n:u:T:S:F:c:xr:R:k:m:d:w:b:B:H:ih")) != -1) {
+			     "a:p:P:l:L:Q:f:s:n:u:T:S:F:c:xr:R:k:m:d:w:b:B:H:iV:N:h")) != -1) {
 		switch (opt) {
 		case 'a': o.addr = optarg; break;
 		case 'p': o.port = optarg; break;
@@ -711,6 +791,8 @@ static void parse_options(int argc, char **argv)
 		case 'B': o.split_pause_ms = peer_number(optarg, 60000, "pause"); break;
 		case 'H': o.header_pad = peer_number(optarg, 1L << 24, "header size"); break;
 		case 'i': o.interim = 1; break;
+		case 'V': o.version = optarg; break;
+		case 'N': o.name_case = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -718,7 +800,10 @@ static void parse_options(int argc, char **argv)
 	if (optind != argc || o.status < 100 || o.chunk_max < 1 ||
 	    o.drip_bytes < 1 || !one_of(o.framing, "length chunked close") ||
 	    !one_of(o.mode, "ok short stall stall-body hangup garbage "
-			    "badchunk badlength")) {
+			    "badchunk badlength") ||
+	    strcspn(o.version, " \r\n") != strlen(o.version) ||
+	    strlen(o.version) > 16 ||
+	    (o.name_case != NULL && !one_of(o.name_case, "lower upper mixed"))) {
 		usage(stderr);
 		exit(2);
 	}
@@ -747,6 +832,7 @@ int main(int argc, char **argv)
 	o.type = "application/octet-stream";
 	o.mode = "ok";
 	o.framing = "length";
+	o.version = "1.1";
 	o.seed = 1;
 	o.length = 1024;
 	o.status = 200;
