@@ -22,26 +22,30 @@ new_seed() {
 	echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 2000000000 + 1))
 }
 
-# start_echoserver [--valgrind] [--nofile N] [--host HOST] SECONDS:
-# start the program under test for at most SECONDS on a free port of HOST
-# (default 127.0.0.1, given as -a HOST unless it is that default) and
-# wait until it accepts.  Sets PORT (and HOST).  Tries a second port if
-# another program took the first one meanwhile ("in use" on stderr).
+# start_echoserver [--valgrind] [--nofile N] [--host HOST [--with-a]]
+# SECONDS: start the program under test for at most SECONDS on a free port
+# of HOST (default 127.0.0.1, given as -a HOST unless it is that default,
+# or always with --with-a) and wait until it accepts.  Sets PORT, HOST and
+# SERVER_ARGS (its options).  Tries a second port if another program took
+# the first one meanwhile ("in use" on stderr).
 start_echoserver() {
-	local opts=() args try
+	local opts=() args try with_a=0
 	HOST=127.0.0.1
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--valgrind) opts+=(--valgrind); shift ;;
 		--nofile) opts+=(--nofile "$2"); shift 2 ;;
 		--host) HOST="$2"; shift 2 ;;
+		--with-a) with_a=1; shift ;;
 		*) echo "start_echoserver: unknown option $1" >&2; return 2 ;;
 		esac
 	done
+	SERVER_PROBED=1 # start_server's readiness check is its first client
 	for try in 1 2; do
 		PORT=$(free_port "$HOST")
 		args=(-p "$PORT")
-		[[ $HOST == 127.0.0.1 ]] || args=(-a "$HOST" -p "$PORT")
+		[[ $HOST == 127.0.0.1 && $with_a == 0 ]] || args=(-a "$HOST" -p "$PORT")
+		SERVER_ARGS="${args[*]}"
 		if start_server "${opts[@]}" "$1" "$PORT" "$HOST" -- "$SL_BIN" "${args[@]}"; then
 			return 0
 		fi
@@ -61,9 +65,11 @@ start_echoserver() {
 launch_echoserver() {
 	local try i tries
 	HOST=127.0.0.1
+	SERVER_PROBED=0
 	tries=$(awk -v s="$(scaled 3)" 'BEGIN { print int(s * 20) }')
 	for try in 1 2; do
 		PORT=$(free_port)
+		SERVER_ARGS="-p $PORT"
 		printf '%s\n' "$SL_BIN -p $PORT" >"$EVID/server.command"
 		"$SL_PEERS/contain" -t "$(scaled "$1")" -F "$SL_SERVER_MIB" \
 			-s "$EVID/server.status" -- "$SL_BIN" -p "$PORT" \
@@ -124,15 +130,23 @@ shell_words() {
 	done
 }
 
+# How long the grader's client may take to connect, each round (seconds,
+# scaled), apart from the round's own time: a server that accepts slowly
+# and listen()s with a tiny backlog makes clients wait for a place in the
+# queue, which is no echo bug.  (A correct server takes milliseconds.)
+SL_CONNECT_LIMIT=5
+
 # talk SECONDS [--total SECONDS] TCPCLIENT-OPTIONS...: run the grader's
-# TCP client against HOST:PORT, each round limited to SECONDS (scaled),
-# the whole run to --total SECONDS (default: SECONDS + 3).  Its report
-# goes to $EVID/talk-N.out (N counting up), its event log to talk-N.log;
-# sets TALK (the report's path) and TALK_STATUS (0: every connection ok).
+# TCP client against HOST:PORT, each round limited to SECONDS (scaled)
+# once its connections are connected (connecting has SL_CONNECT_LIMIT),
+# the whole run to --total SECONDS (default: SECONDS + 3, and the
+# connecting time).  Its report goes to $EVID/talk-N.out (N counting up),
+# its event log to talk-N.log; sets TALK (the report's path) and
+# TALK_STATUS (0: every connection ok).
 talk() {
 	local round="$1" total name
 	shift
-	total=$(awk -v r="$round" 'BEGIN { print r + 3 }')
+	total=$(awk -v r="$round" -v c="$SL_CONNECT_LIMIT" 'BEGIN { print r + c + 3 }')
 	if [[ $1 == --total ]]; then
 		total="$2"
 		shift 2
@@ -144,21 +158,33 @@ talk() {
 	printf '%s\n' "$TALK_CMD" >"$EVID/$name.command"
 	TALK_STATUS=0
 	"$SL_PEERS/contain" -t "$(scaled "$total")" -s "$EVID/$name.status" -- \
-		"$SL_PEERS/tcpclient" -t "$(ms "$round")" -l 300 -L "$EVID/$name.log" \
-		"$@" "$HOST" "$PORT" </dev/null >"$TALK" 2>"$EVID/$name.err" 3>&- 4>&- ||
-		TALK_STATUS=$?
+		"$SL_PEERS/tcpclient" -C "$(ms "$SL_CONNECT_LIMIT")" -t "$(ms "$round")" \
+		-l 300 -L "$EVID/$name.log" "$@" "$HOST" "$PORT" \
+		</dev/null >"$TALK" 2>"$EVID/$name.err" 3>&- 4>&- || TALK_STATUS=$?
+}
+
+# can_connect HOST [PORT]: true if a connection to HOST:PORT (default
+# $PORT) is accepted within a second (false: refused, or no answer).
+can_connect() {
+	"$SL_PEERS/contain" -t "$(scaled 3)" -- "$SL_PEERS/tcpclient" \
+		-C "$(ms 1)" -t "$(ms 1)" -l 10 "$1" "${2:-$PORT}" \
+		</dev/null >>"$EVID/can-connect.out" 2>&1 3>&- 4>&-
 }
 
 # talk_report [MAX]: the client's report, indented: its failed
 # connections first, at most MAX (default 8) lines of them, then its total.
 talk_report() {
-	local max="${1:-8}" all err="${TALK%.out}.err"
-	all=$(grep -c '^conn ' "$TALK" 2>/dev/null || true)
+	local max="${1:-8}" lines bad err="${TALK%.out}.err"
+	lines=$(grep -c '^conn ' "$TALK" 2>/dev/null || true)
+	bad=$(grep '^conn ' "$TALK" 2>/dev/null | grep -c -v -E '; (echo |idle )?ok$' || true)
 	{
 		grep '^conn ' "$TALK" | grep -v -E '; (echo |idle )?ok$' || true
 		grep '^conn ' "$TALK" | grep -E '; (echo |idle )?ok$' || true
 	} | head -n "$max" | sed -e 's/^/  /'
-	((all > max)) && echo "  ... ($all connections in all)"
+	if ((lines > max)); then
+		# with -q the report lists only the failed connections
+		echo "  ... ($((lines - max)) more lines: $bad connections failed)"
+	fi
 	grep -v '^conn ' "$TALK" | sed -e 's/^/  /'
 	[[ -s $err ]] && sed -e 's/^/  (the client said) /' "$err" | head -5
 	[[ $(cat "${TALK%.out}.status" 2>/dev/null) == timeout ]] &&
@@ -182,13 +208,22 @@ server_state() {
 	esac
 }
 
+# Files shared by the tests of one run (the grader's evidence folder).
+lab03_run_file() { printf '%s/.lab03-%s\n' "${SL_EVIDENCE:-$BATS_RUN_TMPDIR}" "$1"; }
+
 # server_said [LINES]: the last LINES (default 12) lines of the server's
-# stderr, for a failure message.
+# stderr, for a failure message.  The first time in a run, it says what
+# the grader's own first connection was.
 server_said() {
-	local n="${1:-12}" total
+	local n="${1:-12}" total noted
 	if [[ ! -s $EVID/server.stderr ]]; then
 		echo "  (nothing)"
 		return
+	fi
+	noted=$(lab03_run_file probe-noted)
+	if [[ ${SERVER_PROBED:-0} == 1 && ! -e $noted ]]; then
+		: >"$noted"
+		echo "  (the first connection in it, which sends nothing and closes at once, is the grader checking that the port accepts; the test's own clients come after)"
 	fi
 	total=$(wc -l <"$EVID/server.stderr" | tr -d ' ')
 	((total > n)) && echo "  ... (its last $n of $total lines)"
@@ -209,18 +244,47 @@ talk_verdict() {
 	fi
 }
 
-# expect_echo SENT EXPECTED [LINE...]: the last talk ended well (every
-# connection ok); if not, fail saying what was SENT, what was EXPECTED,
-# the client's report, extra LINEs, and the server's state and stderr.
+# echo_first: if a test of the echo itself (--basic) has failed earlier
+# in this run, a line saying to fix that first, for a test about
+# something else whose echo went wrong.
+echo_first() {
+	local failed
+	failed=$(lab03_run_file echo-failed)
+	[[ -s $failed ]] || return 0
+	printf 'the echo itself is wrong: fix "%s" (handout step 4) first; this test is about something else, and needs a working echo\n' \
+		"$(head -1 "$failed")"
+}
+
+# slow_connect: a line on slow connecting, if the client's report shows it.
+slow_connect() {
+	grep -q '^connecting took' "$TALK" 2>/dev/null || return 0
+	echo "connecting was slow: does the server listen() with a tiny backlog, or take long to accept()? The kernel queues only backlog connections that accept() has not taken yet and drops the rest until they try again; listen(fd, 128) or SOMAXCONN"
+}
+
+# expect_echo [--basic] SENT EXPECTED [LINE...]: the last talk ended well
+# (every connection ok); if not, fail saying what was SENT, what was
+# EXPECTED, the client's report, extra LINEs, and the server's state and
+# stderr.  --basic: this test is about the echo itself (step 4); its
+# failure is remembered, and later tests that need an echo say so first.
 expect_echo() {
-	local sent="$1" expected="$2"
+	local basic=0
+	if [[ $1 == --basic ]]; then
+		basic=1
+		shift
+	fi
+	local sent="$1" expected="$2" first slow
 	shift 2
 	[[ $TALK_STATUS -eq 0 ]] && return 0
-	local where="-p $PORT"
-	[[ $HOST == 127.0.0.1 ]] || where="-a $HOST -p $PORT"
-	fail "$(talk_verdict)" "sent:     $sent" "expected: $expected" \
+	local where="${SERVER_ARGS:--p $PORT}"
+	first=$(echo_first)
+	slow=$(slow_connect)
+	if ((basic)); then
+		first="" # the test of the echo itself needs no pointer
+		printf '%s\n' "${BATS_TEST_DESCRIPTION#\[*\] }" >>"$(lab03_run_file echo-failed)"
+	fi
+	fail "$(talk_verdict)" ${first:+"$first"} "sent:     $sent" "expected: $expected" \
 		"got (the grader's client, one line a connection):" "$(talk_report 8)" \
-		"$@" "$(server_state); its stderr:" "$(server_said 12)" \
+		"$@" ${slow:+"$slow"} "$(server_state); its stderr:" "$(server_said 12)" \
 		"to try it by hand, start your server with $where, then run:" \
 		"  $TALK_CMD"
 }
@@ -268,13 +332,58 @@ server_main_pid() {
 		awk -v p="$SERVER_PID" '$2 == p && $1 == $3 { print $1; exit }'
 }
 
-# server_pids: every live process of the server (it and its children;
-# zombies left out), one PID a line.
+# server_pids: every live process of the server (it and all it started:
+# contain's descendants, and on Linux those that left it, which contain
+# adopts; zombies left out), one PID a line.
 server_pids() {
-	local main
+	ps -A -o pid=,ppid=,stat= | awk -v top="$SERVER_PID" '
+		{ parent[$1] = $2; state[$1] = $3 }
+		END {
+			for (p in parent) {
+				if (state[p] ~ /^Z/ || p == top) continue
+				for (q = parent[p]; q > 1 && !(q == top); q = parent[q])
+					if (++hops[p] > 64) break
+				if (q == top) print p
+			}
+		}'
+}
+
+# server_tree: the server's processes for a failure message, as ps shows
+# them (pid, parent, state, command), at most 6.
+server_tree() {
+	local pids main
 	main=$(server_main_pid)
-	[[ -n $main ]] || return 0
-	ps -A -o pid=,pgid=,stat= | awk -v g="$main" '$2 == g && $3 !~ /^Z/ { print $1 }'
+	pids=$( { server_pids; [[ -n $main ]] && ps -A -o pid=,ppid= |
+		awk -v m="$main" '$2 == m { print $1 }'; } | sort -un | head -6 | paste -sd, -)
+	[[ -n $pids ]] || return 0
+	ps -o pid,ppid,stat,args -p "$pids" 2>/dev/null | sed -e 's/^/  /'
+}
+
+# expect_cleaned_up CLIENTS: once CLIENTS ("the 50 clients") have gone,
+# within 2 s (scaled), the server has no zombie children and at most 3
+# processes (a process or thread per client is fine while the client is
+# there, not after).
+expect_cleaned_up() {
+	local main i tries zombies=0 procs=0
+	main=$(server_main_pid)
+	[[ -n $main ]] || return 0 # gone: the other checks said so
+	tries=$(awk -v s="$(scaled 2)" 'BEGIN { print int(s * 20) }')
+	for ((i = 0; i < tries; i++)); do
+		zombies=$(zombies_of "$main")
+		procs=$(server_pids | wc -l | tr -d ' ')
+		((zombies == 0 && procs <= 3)) && return 0
+		sleep 0.05
+	done
+	if ((procs > 3)); then
+		fail FAIL "$procs processes of the server still running $(scaled 2) s after $1 left: a child must exit() when its client is done" \
+			"(a child that returns from serve_client() instead goes back into the parent's accept loop, and lives on)" \
+			"expected: 3 processes at most once the clients are gone" \
+			"$(server_tree)" "its stderr:" "$(server_said 6)"
+	else
+		fail FAIL "$zombies children of the server are zombies (ps shows them <defunct>) $(scaled 2) s after $1 left" \
+			"expected: every child that has ended is reaped: a SIGCHLD handler that calls waitpid(-1, NULL, WNOHANG) in a loop while it returns > 0 (one signal can stand for many children that ended at once)" \
+			"$(server_tree)"
+	fi
 }
 
 # zombies_of PID: how many children of PID are zombies.
@@ -282,8 +391,10 @@ zombies_of() {
 	ps -A -o ppid=,stat= | awk -v p="$1" '$1 == p && $2 ~ /^Z/ { n++ } END { print n + 0 }'
 }
 
-# open_connections: how many TCP connections (not listening sockets) the
-# server's processes hold, on Linux (elsewhere: 0).
+# open_connections: how many sockets the server's processes hold, other
+# than listening ones, on Linux (elsewhere: 0).  A connection the client
+# has reset is gone from /proc/net/tcp while the server still holds it:
+# counting what it holds, not what /proc/net/tcp lists, sees it too.
 open_connections() {
 	local pid fd link inodes=()
 	[[ -r /proc/net/tcp ]] || { echo 0; return; }
@@ -294,10 +405,32 @@ open_connections() {
 		done
 	done
 	((${#inodes[@]})) || { echo 0; return; }
-	# /proc/net/tcp: field 4 is the state (0A: listening), 10 the inode
-	awk -v list="${inodes[*]}" 'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
-		FNR > 1 && ($10 in want) && $4 != "0A" { c++ } END { print c + 0 }' \
+	# /proc/net/tcp: field 4 is the state (0A: listening), 10 the inode;
+	# a socket held by two processes (fork) counts once
+	awk -v list="${inodes[*]}" 'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) held[a[i]] = 1 }
+		FNR > 1 && $4 == "0A" { delete held[$10] }
+		END { for (i in held) c++; print c + 0 }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# lab03_teardown: stop the server under test at once: SIGTERM to its
+# process group, SIGKILL a moment later (contain's own grace is a
+# second, and a server that ignores SIGTERM would cost that in every
+# test), then the helpers' teardown for everything else.
+lab03_teardown() {
+	local main i
+	if [[ -n ${SERVER_PID:-} ]] && server_alive; then
+		main=$(server_main_pid)
+		if [[ -n $main ]]; then
+			kill -TERM -- "-$main" 2>/dev/null
+			for ((i = 0; i < 6; i++)); do
+				[[ -z $(server_pids) ]] && break
+				sleep 0.05
+			done
+			[[ -n $(server_pids) ]] && kill -KILL -- "-$main" 2>/dev/null
+		fi
+	fi
+	sl_teardown
 }
 
 # wait_quiet SECONDS: give the server up to SECONDS (scaled) to finish

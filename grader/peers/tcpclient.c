@@ -2,9 +2,9 @@
  * tcpclient - the grader's raw TCP client: sends bytes to a server while
  * reading what comes back, and checks that it is an echo of them.
  *
- *   tcpclient [-eHq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]
+ *   tcpclient [-eHPq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]
  *             [-c N] [-I K] [-k ROUNDS] [-b CHUNK] [-d MS] [-i MS]
- *             [-w MS] [-r BYTES | -x BYTES] [-t MS] [-o FILE]
+ *             [-w MS] [-r BYTES | -x BYTES] [-C MS] [-t MS] [-o FILE]
  *             [-l SECONDS] [-L LOG] HOST PORT
  *
  * HOST is a numeric IPv4 or IPv6 address, PORT a number.
@@ -20,11 +20,20 @@
  *
  * How:
  *   -c N       N connections at once (default 1); all are connected before
- *              any of them sends, and each is checked on its own.
+ *              any of them sends, and each is checked on its own.  They
+ *              connect in one go: non-blocking connects polled together,
+ *              a few handshakes in flight at a time, an attempt that gets
+ *              no answer soon made again.  A server with a small listen()
+ *              backlog, whose kernel drops the SYNs its queue has no room
+ *              for, costs connecting time (see -C), not the round's time.
  *   -I K       K more connections, opened first, that send nothing and
  *              stay idle until the others have finished: an idle client
  *              must not hold up the others.  They are ok when the server
  *              neither sent them anything nor closed them.
+ *   -P         with -k: the -I connections persist over all rounds: opened
+ *              before the first, closed after the last (or after the first
+ *              failed round), so the server has an idle client the whole
+ *              time while the others come and go.
  *   -k ROUNDS  repeat the whole thing ROUNDS times, one round after the
  *              other (default 1); stops after the first round in which a
  *              connection failed.  `-k 500` makes 500 connections in turn.
@@ -44,8 +53,11 @@
  *   -x BYTES   exit: once BYTES bytes are sent, close() at once without
  *              reading the rest of the echo (the server's next sends hit a
  *              closed socket: EPIPE, SIGPIPE).
- *   -t MS      time limit of each round, connecting included (default
- *              10000); a connection still open then has timed out.
+ *   -C MS      time limit for connecting, each round (default 10000): a
+ *              connect not done by then has failed (timed out).
+ *   -t MS      time limit of each round, counted from the moment every
+ *              connection of the round is connected (default 10000); a
+ *              connection still open then has timed out.
  *   -e         check the echo: every byte received must be the byte sent
  *              at the same offset, and (unless -r or -x ended it first)
  *              every byte sent must come back.
@@ -76,7 +88,12 @@
  *   the server sent N bytes to an idle connection (-I)
  *   the server ended an idle connection (closed-by-server) (-I)
  * When -k stops early, a line "stopped after the first failed round: ..."
- * comes before the total; connections not tried count as failed.
+ * comes before the total; connections not tried count as failed.  When
+ * connecting took a second or more in some round, a line "connecting took
+ * 4.1 s; N connect attempts got no answer and were made again" (the
+ * slowest round's time) comes before the total too.
+ * With -P the idle connections' lines come last: they are judged at the
+ * end of the run.
  * Exit 0 when every connection is ok, 1 otherwise, 2 on bad usage (or
  * when the peer itself cannot run).
  */
@@ -101,9 +118,11 @@ struct options {
 	size_t length;		/* bytes each connection sends */
 	uint64_t seed;
 	long conns, idle, rounds, chunk, delay_ms, idle_ms, watch_ms;
-	long timeout_ms, lifetime, reset_at, close_at;
-	int echo, halfclose, quiet;
-	long total_conns;	/* (conns + idle) * rounds */
+	long timeout_ms, connect_ms, lifetime, reset_at, close_at;
+	int echo, halfclose, quiet, persist;
+	long total_conns;	/* (conns + idle) * rounds, or with -P
+				 * idle + conns * rounds */
+	struct addrinfo *ai;	/* HOST PORT, resolved once */
 };
 
 enum end {
@@ -122,6 +141,8 @@ enum { GOT_EOF = -1, GOT_NOTHING = -2, GOT_RESET = -3, GOT_ERROR = -4 };
 struct conn {
 	long id;		/* G: numbered over all rounds */
 	int fd, idle, deliberate;
+	int is_connected, tries;	/* connect attempts so far */
+	long long t_try;		/* when the last one started */
 	uint64_t seed;
 	size_t limit;		/* send this much, then stop (-r, -x) */
 	size_t sent, received, chunk_sent;
@@ -139,9 +160,9 @@ struct conn {
 };
 
 #define SYNOPSIS \
-	"usage: tcpclient [-eHq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]\n" \
+	"usage: tcpclient [-eHPq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]\n" \
 	"                 [-c N] [-I K] [-k ROUNDS] [-b CHUNK] [-d MS] [-i MS]\n" \
-	"                 [-w MS] [-r BYTES | -x BYTES] [-t MS] [-o FILE]\n" \
+	"                 [-w MS] [-r BYTES | -x BYTES] [-C MS] [-t MS] [-o FILE]\n" \
 	"                 [-l SECONDS] [-L LOG] HOST PORT\n"
 
 /* Bad usage: the synopsis on stderr, exit 2. */
@@ -166,6 +187,8 @@ _Noreturn static void help(void)
 	      "sends\n"
 	      "  -I K       K more idle connections, opened first, that send "
 	      "nothing\n"
+	      "  -P         with -k: the idle connections stay open over all "
+	      "rounds\n"
 	      "  -k ROUNDS  repeat ROUNDS times in turn; stop after a failed "
 	      "round\n"
 	      "  -b CHUNK   send in pieces of CHUNK bytes\n"
@@ -178,7 +201,10 @@ _Noreturn static void help(void)
 	      "  -r BYTES   reset (SO_LINGER 0) once BYTES bytes are sent\n"
 	      "  -x BYTES   close() without reading once BYTES bytes are "
 	      "sent\n"
-	      "  -t MS      time limit of each round (default 10000)\n"
+	      "  -C MS      time limit for connecting, each round (default "
+	      "10000)\n"
+	      "  -t MS      time limit of each round once all are connected "
+	      "(default 10000)\n"
 	      "  -e         check that what comes back is the echo\n"
 	      "  -o FILE    save what was received (FILE.G with several "
 	      "connections)\n"
@@ -187,8 +213,9 @@ _Noreturn static void help(void)
 	      "  -L LOG     log events to LOG\n"
 	      "One line a connection, \"conn G: sent S received R END after "
 	      "MS ms; VERDICT\",\n"
-	      "then \"ok N of M connections\"; exit 0 when all are ok, 1 "
-	      "if not, 2 on usage.\n", stdout);
+	      "then \"ok N of M connections\" (after \"connecting took S s\" "
+	      "when slow);\n"
+	      "exit 0 when all are ok, 1 if not, 2 on usage.\n", stdout);
 	exit(0);
 }
 
@@ -413,24 +440,50 @@ static void do_recv(const struct options *o, struct conn *c)
 		finish(c, CLOSED_BY_CLIENT, 0);
 }
 
-/* Connect C, open its -o file, and set its timers. */
-static void open_conn(const struct options *o, struct conn *c,
-		      long long deadline)
+/* C's connect failed with ERR: end it as refused, timed out or failed. */
+static void connect_failed(struct conn *c, int err)
 {
-	long long left = deadline - peer_now_ms();
+	c->err = err;
+	c->err_call = "connect";
+	peer_log("conn %ld: connect: %s", c->id, strerror(err));
+	finish(c, err == ECONNREFUSED ? REFUSED :
+		  err == ETIMEDOUT ? TIMEOUT : CONNECT_FAILED, 0);
+}
 
-	c->t_start = peer_now_ms();
-	c->fd = peer_connect(o->host, o->port, left > 0 ? (int)left : 1);
+static long retries;	/* connect attempts made again, in all */
+
+/* Start connecting C without waiting (a non-blocking connect): C's
+ * handshake is then in flight.  A retry (C->tries > 0) first drops the
+ * attempt that got no answer. */
+static void start_connect(const struct options *o, struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->tries++ == 0)
+		c->t_start = peer_now_ms();
+	else
+		retries++;
+	c->t_try = peer_now_ms();
+	c->fd = socket(o->ai->ai_family, o->ai->ai_socktype,
+		       o->ai->ai_protocol);
 	if (c->fd < 0) {
-		c->err = errno;
-		c->err_call = "connect";
-		finish(c, errno == ECONNREFUSED ? REFUSED :
-			  errno == ETIMEDOUT ? TIMEOUT : CONNECT_FAILED, 0);
+		connect_failed(c, errno);
 		return;
 	}
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-	peer_log("conn %ld: connected to %s port %s%s", c->id, o->host,
-		 o->port, c->idle ? " (idle)" : "");
+	/* EINPROGRESS (or EINTR): the handshake goes on without us. */
+	if (connect(c->fd, o->ai->ai_addr, o->ai->ai_addrlen) < 0 &&
+	    errno != EINPROGRESS && errno != EINTR)
+		connect_failed(c, errno);
+}
+
+/* C is connected: log it and open its -o file. */
+static void connected(const struct options *o, struct conn *c)
+{
+	c->is_connected = 1;
+	peer_log("conn %ld: connected to %s port %s after %lld ms (%d %s)%s",
+		 c->id, o->host, o->port, peer_now_ms() - c->t_start, c->tries,
+		 c->tries == 1 ? "try" : "tries", c->idle ? " (idle)" : "");
 	if (o->out != NULL) {
 		char path[4096];
 
@@ -442,9 +495,103 @@ static void open_conn(const struct options *o, struct conn *c,
 		if (c->out == NULL)
 			peer_die("%s:", path);
 	}
-	c->t_watch_end = peer_now_ms() + o->watch_ms;
-	c->t_send = c->t_watch_end + o->idle_ms;
-	c->t_next_send = c->t_send;
+}
+
+/* How long a connect attempt may wait for its answer before it is tried
+ * again: 25 ms, doubling to 800 ms.  A server's kernel drops the SYN of a
+ * connection its listen() queue has no room for; the client's kernel
+ * would send it again only after 1 s, 3 s, 7 s... (and on loopback an
+ * answered SYN is answered at once). */
+static long long retry_after(const struct conn *c)
+{
+	long long ms = 25;
+
+	for (int i = 1; i < c->tries && ms < 800; i++)
+		ms *= 2;
+	return ms < 800 ? ms : 800;
+}
+
+#define IN_FLIGHT 4	/* connects under way at once, at most */
+
+/* Connect CONNS[FROM] to CONNS[TO - 1], all in one go: a few handshakes
+ * in flight at a time, polled together, and an attempt that gets no
+ * answer soon is made again, until each is connected or has failed, or
+ * DEADLINE has passed (the rest have then timed out).  Why not all at
+ * once: when a server's listen queue is full, its kernel drops their
+ * SYNs, the client's kernel sends them all again at the same moment a
+ * second later, and a burst like that gets SYN cookies that break
+ * (resets) once the queue overflows; a few at a time never bursts. */
+static void connect_all(const struct options *o, struct conn *conns,
+			int from, int to, long long deadline)
+{
+	struct pollfd pfd[IN_FLIGHT];
+	int who[IN_FLIGHT], next = from;
+
+	for (;;) {
+		long long now = peer_now_ms(), wake = deadline;
+		int n = 0, rc;
+
+		for (int i = from; i < next; i++) {	/* under way */
+			struct conn *c = &conns[i];
+
+			if (c->end != OPEN || c->is_connected)
+				continue;
+			if (now >= deadline) {
+				connect_failed(c, ETIMEDOUT);
+				continue;
+			}
+			if (now >= c->t_try + retry_after(c)) {
+				peer_log("conn %ld: no answer to connect "
+					 "after %lld ms: again", c->id,
+					 now - c->t_try);
+				start_connect(o, c);
+				if (c->end != OPEN)
+					continue;
+			}
+			if (c->t_try + retry_after(c) < wake)
+				wake = c->t_try + retry_after(c);
+			pfd[n].fd = c->fd;
+			pfd[n].events = POLLOUT;
+			who[n++] = i;
+		}
+		while (n < IN_FLIGHT && next < to && now < deadline) {
+			struct conn *c = &conns[next++];
+
+			start_connect(o, c);
+			if (c->end != OPEN)
+				continue;
+			if (c->t_try + retry_after(c) < wake)
+				wake = c->t_try + retry_after(c);
+			pfd[n].fd = c->fd;
+			pfd[n].events = POLLOUT;
+			who[n++] = (int)(c - conns);
+		}
+		if (n == 0 && (next == to || now >= deadline)) {
+			while (next < to) {	/* never started: no time */
+				conns[next].t_start = now;
+				connect_failed(&conns[next++], ETIMEDOUT);
+			}
+			break;
+		}
+		rc = poll(pfd, (nfds_t)n, (int)(wake > now ? wake - now : 0));
+		if (rc < 0 && errno != EINTR)
+			peer_die("poll:");
+		for (int k = 0; k < n && rc > 0; k++) {
+			struct conn *c = &conns[who[k]];
+			int err = 0;
+			socklen_t len = sizeof err;
+
+			if (pfd[k].revents == 0)
+				continue;
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
+				       &len) < 0)
+				err = errno;
+			if (err != 0)
+				connect_failed(c, err);
+			else
+				connected(o, c);
+		}
+	}
 }
 
 /* Is C waiting to send, and from when on (to WHEN)? */
@@ -456,19 +603,35 @@ static int wants_to_send(const struct conn *c, long long *when)
 	return 1;
 }
 
-/* Run one round: connect all of CONNS (COUNT), then send and receive on
- * all of them at once until each has finished or the time is up. */
-static void run_round(const struct options *o, struct conn *conns,
-		      int count)
+/* Run one round: connect all of CONNS (COUNT), the idle ones first (only
+ * if OPEN_IDLE: with -P they stay open from round to round), then send
+ * and receive on all of them at once until each active one has finished
+ * or the time is up.  The idle ones are closed at the end if CLOSE_IDLE.
+ * Returns how long connecting took, in ms. */
+static long long run_round(const struct options *o, struct conn *conns,
+			   int count, int open_idle, int close_idle)
 {
-	long long deadline = peer_now_ms() + o->timeout_ms;
+	long long t0 = peer_now_ms(), took, deadline;
 	struct pollfd *pfd = calloc((size_t)count, sizeof *pfd);
 	int *who = calloc((size_t)count, sizeof *who);
 
 	if (pfd == NULL || who == NULL)
 		peer_die("out of memory");
-	for (int i = 0; i < count; i++)
-		open_conn(o, &conns[i], deadline);
+	if (open_idle)		/* the idle ones are the server's first */
+		connect_all(o, conns, 0, (int)o->idle, t0 + o->connect_ms);
+	connect_all(o, conns, (int)o->idle, count, t0 + o->connect_ms);
+	took = peer_now_ms() - t0;
+	if (took >= 1000)
+		peer_log("connecting took %lld ms", took);
+	/* The round's time starts now that everybody is connected. */
+	deadline = peer_now_ms() + o->timeout_ms;
+	for (int i = (int)o->idle; i < count; i++) {
+		struct conn *c = &conns[i];
+
+		c->t_watch_end = peer_now_ms() + o->watch_ms;
+		c->t_send = c->t_watch_end + o->idle_ms;
+		c->t_next_send = c->t_send;
+	}
 
 	for (;;) {
 		long long now = peer_now_ms(), wake = deadline, when;
@@ -505,15 +668,17 @@ static void run_round(const struct options *o, struct conn *conns,
 		/* The idle ones stay until everybody else has finished. */
 		if (active == 0 && count > o->idle) {
 			for (int i = 0; i < count; i++)
-				if (conns[i].end == OPEN)
+				if (conns[i].end == OPEN &&
+				    (close_idle || !conns[i].idle))
 					finish(&conns[i], CLOSED_BY_CLIENT, 0);
 			break;
 		}
 		if (now >= deadline) {
 			for (int i = 0; i < count; i++)
-				if (conns[i].end == OPEN)
-					finish(&conns[i], conns[i].idle ?
-					       CLOSED_BY_CLIENT : TIMEOUT, 0);
+				if (conns[i].end == OPEN && !conns[i].idle)
+					finish(&conns[i], TIMEOUT, 0);
+				else if (conns[i].end == OPEN && close_idle)
+					finish(&conns[i], CLOSED_BY_CLIENT, 0);
 			break;
 		}
 		rc = poll(pfd, (nfds_t)n, (int)(wake - now));
@@ -530,6 +695,7 @@ static void run_round(const struct options *o, struct conn *conns,
 	}
 	free(pfd);
 	free(who);
+	return took;
 }
 
 /* Describe byte value V (or what came instead) into BUF. */
@@ -623,8 +789,23 @@ static int judge(const struct options *o, struct conn *c, char *buf,
 	return 1;
 }
 
-/* Make sure HOST and PORT are numeric before any test depends on them. */
-static void check_address(const char *host, const char *port)
+/* Judge connection C and print its line (all of them, or with -q only
+ * the failed ones).  Returns 1 if it is ok. */
+static int report(const struct options *o, struct conn *c)
+{
+	char verdict[320];
+	int good = judge(o, c, verdict, sizeof verdict);
+
+	if (!good || !o->quiet)
+		printf("conn %ld: sent %zu received %zu %s after %lld ms; %s\n",
+		       c->id, c->sent, c->received, end_name[c->end],
+		       c->t_end - c->t_start, verdict);
+	return good;
+}
+
+/* Make sure HOST and PORT are numeric before any test depends on them;
+ * returns their address. */
+static struct addrinfo *check_address(const char *host, const char *port)
 {
 	struct addrinfo hints, *res;
 
@@ -636,7 +817,7 @@ static void check_address(const char *host, const char *port)
 			"address and port\n", host, port);
 		usage();
 	}
-	freeaddrinfo(res);
+	return res;
 }
 
 int main(int argc, char **argv)
@@ -644,6 +825,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct conn *conns;
 	long ok = 0, tried = 0, per_round;
+	long long slowest = 0;
 	int opt, failed_round = 0, have_length = 0;
 
 	memset(&o, 0, sizeof o);
@@ -651,14 +833,16 @@ int main(int argc, char **argv)
 	o.conns = 1;
 	o.rounds = 1;
 	o.timeout_ms = 10000;
+	o.connect_ms = 10000;
 	o.lifetime = 120;
 	o.reset_at = o.close_at = -1;
 	peer_init("tcpclient");
 	while ((opt = getopt(argc, argv,
-			     "eHqs:n:f:m:c:I:k:b:d:i:w:r:x:t:o:l:L:h")) != -1) {
+			     "eHPqs:n:f:m:c:I:k:b:d:i:w:r:x:C:t:o:l:L:h")) != -1) {
 		switch (opt) {
 		case 'e': o.echo = 1; break;
 		case 'H': o.halfclose = 1; break;
+		case 'P': o.persist = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 's': o.seed = (uint64_t)peer_number(optarg, 0x7fffffffL,
 							 "seed"); break;
@@ -688,6 +872,8 @@ int main(int argc, char **argv)
 						   "reset point"); break;
 		case 'x': o.close_at = peer_number(optarg, 1L << 30,
 						   "exit point"); break;
+		case 'C': o.connect_ms = peer_number(optarg, 3600000,
+						     "connect time limit"); break;
 		case 't': o.timeout_ms = peer_number(optarg, 3600000,
 						     "time limit"); break;
 		case 'o': o.out = optarg; break;
@@ -705,11 +891,14 @@ int main(int argc, char **argv)
 		usage();
 	o.host = argv[optind];
 	o.port = argv[optind + 1];
-	check_address(o.host, o.port);
+	o.ai = check_address(o.host, o.port);
 	if (o.file != NULL)
 		o.data = slurp(o.file, &o.length);
 	per_round = o.conns + o.idle;
-	o.total_conns = per_round * o.rounds;
+	if (o.idle == 0 || o.rounds == 1)
+		o.persist = 0;		/* nothing to keep open */
+	o.total_conns = o.persist ? o.idle + o.conns * o.rounds :
+				    per_round * o.rounds;
 
 	peer_set_lifetime((unsigned)o.lifetime);
 	peer_log_open(o.log);
@@ -718,11 +907,19 @@ int main(int argc, char **argv)
 		peer_die("out of memory");
 
 	for (long r = 0; r < o.rounds && !failed_round; r++) {
+		/* With -P the idle ones, first in CONNS, are opened once. */
+		int reopen_idle = !o.persist || r == 0;
+		long long took;
+
 		for (long i = 0; i < per_round; i++) {
 			struct conn *c = &conns[i];
 
+			if (i < o.idle && !reopen_idle)
+				continue;
 			memset(c, 0, sizeof *c);
-			c->id = r * per_round + i;
+			c->id = o.persist && i >= o.idle ?
+				o.idle + r * o.conns + (i - o.idle) :
+				r * per_round + i;
 			c->fd = -1;
 			c->idle = i < o.idle;	/* the idle ones come first */
 			c->seed = o.seed + (uint64_t)c->id;
@@ -732,24 +929,41 @@ int main(int argc, char **argv)
 			if (o.close_at >= 0 && (size_t)o.close_at < c->limit)
 				c->limit = (size_t)o.close_at;
 		}
-		run_round(&o, conns, (int)per_round);
+		took = run_round(&o, conns, (int)per_round, reopen_idle,
+				 !o.persist || r == o.rounds - 1);
+		if (took > slowest)
+			slowest = took;
 		for (long i = 0; i < per_round; i++) {
 			struct conn *c = &conns[i];
-			char verdict[320];
-			int good = judge(&o, c, verdict, sizeof verdict);
 
+			if (o.persist && i < o.idle) {
+				/* judged at the end; a failure ends the run */
+				if (c->end != OPEN && c->end != CLOSED_BY_CLIENT)
+					failed_round = 1;
+				if (c->received > 0)
+					failed_round = 1;
+				continue;
+			}
 			tried++;
-			ok += good;
-			if (!good)
+			if (!report(&o, c))
 				failed_round = 1;
-			if (!good || !o.quiet)
-				printf("conn %ld: sent %zu received %zu %s after "
-				       "%lld ms; %s\n", c->id, c->sent,
-				       c->received, end_name[c->end],
-				       c->t_end - c->t_start, verdict);
+			else
+				ok++;
 		}
 		fflush(stdout);
 	}
+	for (long i = 0; o.persist && i < o.idle; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->end == OPEN)
+			finish(c, CLOSED_BY_CLIENT, 0);
+		tried++;
+		ok += report(&o, c);
+	}
+	if (slowest >= 1000)
+		printf("connecting took %.1f s%s; %ld connect attempts got no "
+		       "answer and were made again\n", (double)slowest / 1000,
+		       o.rounds > 1 ? " (the slowest round)" : "", retries);
 	if (tried < o.total_conns)
 		printf("stopped after the first failed round: %ld of %ld "
 		       "connections not tried\n", o.total_conns - tried,
@@ -757,5 +971,6 @@ int main(int argc, char **argv)
 	printf("ok %ld of %ld connections\n", ok, o.total_conns);
 	free(conns);
 	free(o.data);
+	freeaddrinfo(o.ai);
 	return ok == o.total_conns ? 0 : 1;
 }

@@ -62,7 +62,9 @@
 #define PROGRAM		"echoserver"
 #define DEFAULT_ADDR	"127.0.0.1"	/* the lecture's 'localhost' */
 #define DEFAULT_PORT	"9000"
-#define BACKLOG		128	/* connections the kernel queues for accept */
+#define BACKLOG		128	/* connections the kernel queues for accept:
+				 * with 5, as Python's TCPServer, a burst of
+				 * clients waits for its turn to connect */
 #define BUF_SIZE	65536	/* bytes echoed per recv() at most: fewer calls */
 #define ADDR_TEXT	128	/* room for "[IPv6-address%scope]:port" */
 
@@ -157,11 +159,12 @@ static int open_listener(const char *addr, const char *port)
 	 * IPv4 or IPv6; take the first one on which socket(), setsockopt()
 	 * with SO_REUSEADDR, bind() and listen() all succeed. */
 	// TODO(step 1): fill a struct addrinfo of hints (AF_UNSPEC,
-	// SOCK_STREAM, AI_PASSIVE) and call getaddrinfo(3) for addr and
-	// port (on failure: warn() with gai_strerror(3), return -1).  For
+	// SOCK_STREAM, AI_PASSIVE) and call getaddrinfo(3) for addr (not
+	// NULL: that means every address of the machine) and port (on
+	// failure: warn() with gai_strerror(3), return -1).  For
 	// each address it gives: socket(2), setsockopt(2) SO_REUSEADDR,
-	// bind(2), listen(2); keep the first socket that listens, close(2)
-	// the others.  Name the address in messages with sockaddr_text():
+	// bind(2), listen(2) with BACKLOG; keep the first socket that
+	// listens, close(2) the others.  Name the address in messages with sockaddr_text():
 	// warn("bind %s:", where).  Then freeaddrinfo(3).
 	(void)addr;
 	(void)port;
@@ -196,12 +199,15 @@ static int accept_client(int lfd, char *peer, size_t size)
 	/* Step 3: accept the next client (Python: serve_forever() does it
 	 * for you).  accept() waits for a connection and returns a new
 	 * socket for it; the listening socket stays open for the next one.
-	 * A failed accept() is no reason to stop serving. */
+	 * A failed accept() is no reason to stop serving: return -1, and the
+	 * loop in serve_forever() tries again. */
 	// TODO(step 3): cfd = accept(2) the next connection on lfd, its
-	// address into ss and len.  If it fails, warn() and return -1 (the
-	// loop in serve_forever() tries again): EINTR, ECONNABORTED, even
-	// EMFILE must not end the server; after EMFILE, nanosleep(2) a
-	// little first.  Then delete this die().
+	// address into ss and len.  If accept fails, return -1: at once
+	// and quietly after EINTR (a signal); after any other error,
+	// warn("accept:") first, and unless it was ECONNABORTED (that
+	// client gave up) nanosleep(2) 100 ms before returning: after
+	// EMFILE, ENFILE (out of descriptors) or ENOBUFS, trying again at
+	// once fails again.  Then delete this die().
 	(void)lfd;
 	die("step 3 is not written yet: nothing accepts connections");
 	sockaddr_text((struct sockaddr *)&ss, len, peer, size);
@@ -228,11 +234,12 @@ static void echo_client(int cfd, const char *peer)
 	 * closed its side.  So: receive and send back, again and again,
 	 * until recv() returns 0.  An error (the client vanished) ends this
 	 * client only. */
-	// TODO(step 4): in a loop, recv(2) into a buffer (char buf[8192]);
-	// send back exactly the bytes received with send_all(); stop when
-	// recv returns 0.  When recv fails with EINTR, go round again;
-	// when recv or send_all fails otherwise (ECONNRESET, EPIPE),
-	// warn("recv from %s:", peer) and stop.
+	// TODO(step 4): in a loop, recv(2) into a buffer (char
+	// buf[BUF_SIZE]); send back exactly the bytes received with
+	// send_all(); stop when recv returns 0.  When recv fails with
+	// EINTR, go round again; when it fails otherwise (ECONNRESET),
+	// warn("recv from %s:", peer) and stop; when send_all fails
+	// (EPIPE, ECONNRESET), warn("send to %s:", peer) and stop.
 	(void)cfd;
 	(void)peer;
 }
@@ -241,17 +248,18 @@ static void echo_client(int cfd, const char *peer)
  * recv() for an idle client, nobody accepts anybody else.  So each client
  * gets a process of its own: fork() copies the server, the child echoes
  * that one client and exits, the parent goes straight back to accept().
- * Why processes and not threads: each child is the same short, blocking
- * echo loop a student already wrote, with nothing shared to lock and no
- * way for one client's crash to take down the others.  A process is
- * dearer than a thread, but an echo server never has thousands of them.
- * A child that has exited stays a zombie until its parent collects its
- * exit status with waitpid(); the SIGCHLD handler below does that. */
+ * Why processes and not threads: each child runs the same short, blocking
+ * echo loop you wrote in step 4, with nothing shared to lock and no way
+ * for one client's crash to take down the others.  A process is dearer
+ * than a thread, but an echo server never has thousands of them.  A
+ * child that has exited stays a zombie until its parent collects its exit
+ * status with waitpid(); the handler you write below does that. */
 // TODO(step 5): write a signal handler here,
 //     static void on_sigchld(int sig)
 // that reaps every child that has exited: waitpid(2) for any child
-// (-1) with WNOHANG, in a loop while it returns > 0.  Save errno on
-// entry and restore it before returning.
+// (-1) with WNOHANG (never wait here for a child still serving), in
+// a loop while it returns > 0 (one signal may stand for several
+// children).  Save errno on entry and restore it before returning.
 
 /* reap_children: have on_sigchld() run whenever a child process exits. */
 static void reap_children(void)
@@ -269,7 +277,8 @@ static void serve_client(int lfd, int cfd, const char *peer)
 {
 	/* Step 5 (continued): fork() a child for this client. */
 	// TODO(step 5): fork(2).  In the child: close(2) lfd (only the
-	// parent accepts), echo_client(), close cfd, exit(3).  In the
+	// parent accepts), echo_client(), close cfd, exit(3) (not return:
+	// that would take the child back into the accept loop).  In the
 	// parent: close cfd (the child has its own copy) and return.  If
 	// fork fails, warn(), close cfd and return.  For now, one client
 	// at a time, as the lecture's TCPServer does:

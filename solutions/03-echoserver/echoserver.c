@@ -71,7 +71,9 @@
 #define PROGRAM		"echoserver"
 #define DEFAULT_ADDR	"127.0.0.1"	/* the lecture's 'localhost' */
 #define DEFAULT_PORT	"9000"
-#define BACKLOG		128	/* connections the kernel queues for accept */
+#define BACKLOG		128	/* connections the kernel queues for accept:
+				 * with 5, as Python's TCPServer, a burst of
+				 * clients waits for its turn to connect */
 #define BUF_SIZE	65536	/* bytes echoed per recv() at most: fewer calls */
 #define ADDR_TEXT	128	/* room for "[IPv6-address%scope]:port" */
 
@@ -205,11 +207,12 @@ static int open_listener(const char *addr, const char *port)
 	return lfd;
 	/* SOLUTION END, the starter has:
 	 *> // TODO(step 1): fill a struct addrinfo of hints (AF_UNSPEC,
-	 *> // SOCK_STREAM, AI_PASSIVE) and call getaddrinfo(3) for addr and
-	 *> // port (on failure: warn() with gai_strerror(3), return -1).  For
+	 *> // SOCK_STREAM, AI_PASSIVE) and call getaddrinfo(3) for addr (not
+	 *> // NULL: that means every address of the machine) and port (on
+	 *> // failure: warn() with gai_strerror(3), return -1).  For
 	 *> // each address it gives: socket(2), setsockopt(2) SO_REUSEADDR,
-	 *> // bind(2), listen(2); keep the first socket that listens, close(2)
-	 *> // the others.  Name the address in messages with sockaddr_text():
+	 *> // bind(2), listen(2) with BACKLOG; keep the first socket that
+	 *> // listens, close(2) the others.  Name the address in messages with sockaddr_text():
 	 *> // warn("bind %s:", where).  Then freeaddrinfo(3).
 	 *> (void)addr;
 	 *> (void)port;
@@ -260,28 +263,32 @@ static int accept_client(int lfd, char *peer, size_t size)
 	/* Step 3: accept the next client (Python: serve_forever() does it
 	 * for you).  accept() waits for a connection and returns a new
 	 * socket for it; the listening socket stays open for the next one.
-	 * A failed accept() is no reason to stop serving. */
+	 * A failed accept() is no reason to stop serving: return -1, and the
+	 * loop in serve_forever() tries again. */
 	/* SOLUTION BEGIN */
 	cfd = accept(lfd, (struct sockaddr *)&ss, &len);
 	if (cfd < 0) {
 		int err = errno;
-		/* Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS...):
-		 * wait a moment for clients to finish instead of spinning. */
 		struct timespec breather = { 0, 100 * 1000 * 1000 };
 
 		if (err == EINTR)	/* a signal (a child ended): not an error */
 			return -1;
 		warn("accept:");
-		if (err != ECONNABORTED)	/* that client gave up: next! */
+		/* ECONNABORTED: that client gave up, the next may be there.
+		 * Anything else (EMFILE, ENFILE: out of descriptors; ENOBUFS,
+		 * ENOMEM) fails again at once: pause 100 ms, not to spin. */
+		if (err != ECONNABORTED)
 			nanosleep(&breather, NULL);
 		return -1;
 	}
 	/* SOLUTION END, the starter has:
 	 *> // TODO(step 3): cfd = accept(2) the next connection on lfd, its
-	 *> // address into ss and len.  If it fails, warn() and return -1 (the
-	 *> // loop in serve_forever() tries again): EINTR, ECONNABORTED, even
-	 *> // EMFILE must not end the server; after EMFILE, nanosleep(2) a
-	 *> // little first.  Then delete this die().
+	 *> // address into ss and len.  If accept fails, return -1: at once
+	 *> // and quietly after EINTR (a signal); after any other error,
+	 *> // warn("accept:") first, and unless it was ECONNABORTED (that
+	 *> // client gave up) nanosleep(2) 100 ms before returning: after
+	 *> // EMFILE, ENFILE (out of descriptors) or ENOBUFS, trying again at
+	 *> // once fails again.  Then delete this die().
 	 *> (void)lfd;
 	 *> die("step 3 is not written yet: nothing accepts connections");
 	 */
@@ -355,11 +362,12 @@ static void echo_client(int cfd, const char *peer)
 	}
 	fprintf(stderr, "%s closed after %lld bytes\n", peer, total);
 	/* SOLUTION END, the starter has:
-	 *> // TODO(step 4): in a loop, recv(2) into a buffer (char buf[8192]);
-	 *> // send back exactly the bytes received with send_all(); stop when
-	 *> // recv returns 0.  When recv fails with EINTR, go round again;
-	 *> // when recv or send_all fails otherwise (ECONNRESET, EPIPE),
-	 *> // warn("recv from %s:", peer) and stop.
+	 *> // TODO(step 4): in a loop, recv(2) into a buffer (char
+	 *> // buf[BUF_SIZE]); send back exactly the bytes received with
+	 *> // send_all(); stop when recv returns 0.  When recv fails with
+	 *> // EINTR, go round again; when it fails otherwise (ECONNRESET),
+	 *> // warn("recv from %s:", peer) and stop; when send_all fails
+	 *> // (EPIPE, ECONNRESET), warn("send to %s:", peer) and stop.
 	 *> (void)cfd;
 	 *> (void)peer;
 	 */
@@ -369,12 +377,12 @@ static void echo_client(int cfd, const char *peer)
  * recv() for an idle client, nobody accepts anybody else.  So each client
  * gets a process of its own: fork() copies the server, the child echoes
  * that one client and exits, the parent goes straight back to accept().
- * Why processes and not threads: each child is the same short, blocking
- * echo loop a student already wrote, with nothing shared to lock and no
- * way for one client's crash to take down the others.  A process is
- * dearer than a thread, but an echo server never has thousands of them.
- * A child that has exited stays a zombie until its parent collects its
- * exit status with waitpid(); the SIGCHLD handler below does that. */
+ * Why processes and not threads: each child runs the same short, blocking
+ * echo loop you wrote in step 4, with nothing shared to lock and no way
+ * for one client's crash to take down the others.  A process is dearer
+ * than a thread, but an echo server never has thousands of them.  A
+ * child that has exited stays a zombie until its parent collects its exit
+ * status with waitpid(); the handler you write below does that. */
 /* SOLUTION BEGIN */
 /* on_sigchld: reap every child that has exited, so that none stays a
  * zombie.  It can run between any two instructions of the server, so it
@@ -384,16 +392,21 @@ static void on_sigchld(int sig)
 	int saved = errno;
 
 	(void)sig;
+	/* A loop: children that end at the same moment may raise one
+	 * signal for all.  WNOHANG: return as soon as none is left to reap;
+	 * without it, waitpid() would wait here for the children still
+	 * serving (an idle client's too), and nobody would be accepted. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;	/* several children may have ended: one signal for all */
+		;
 	errno = saved;
 }
 /* SOLUTION END, the starter has:
  *> // TODO(step 5): write a signal handler here,
  *> //     static void on_sigchld(int sig)
  *> // that reaps every child that has exited: waitpid(2) for any child
- *> // (-1) with WNOHANG, in a loop while it returns > 0.  Save errno on
- *> // entry and restore it before returning.
+ *> // (-1) with WNOHANG (never wait here for a child still serving), in
+ *> // a loop while it returns > 0 (one signal may stand for several
+ *> // children).  Save errno on entry and restore it before returning.
  */
 
 /* reap_children: have on_sigchld() run whenever a child process exits. */
@@ -433,7 +446,9 @@ static void serve_client(int lfd, int cfd, const char *peer)
 		return;
 	}
 	if (pid == 0) {
-		/* The child: serves this one client, then exits. */
+		/* The child: serves this one client, then exits.  exit(), not
+		 * return: returning, it would go back to the parent's accept
+		 * loop and live on, a stray server with no listener. */
 		close(lfd);		/* only the parent accepts */
 		echo_client(cfd, peer);
 		close(cfd);		/* the client sees end of stream */
@@ -445,7 +460,8 @@ static void serve_client(int lfd, int cfd, const char *peer)
 	close(cfd);
 	/* SOLUTION END, the starter has:
 	 *> // TODO(step 5): fork(2).  In the child: close(2) lfd (only the
-	 *> // parent accepts), echo_client(), close cfd, exit(3).  In the
+	 *> // parent accepts), echo_client(), close cfd, exit(3) (not return:
+	 *> // that would take the child back into the accept loop).  In the
 	 *> // parent: close cfd (the child has its own copy) and return.  If
 	 *> // fork fails, warn(), close cfd and return.  For now, one client
 	 *> // at a time, as the lecture's TCPServer does:

@@ -6,10 +6,11 @@
  * Where it differs from the reference: a detached POSIX thread per client
  * instead of a process (so a SIGPIPE would end every client at once: it is
  * ignored before the first thread starts); read() and write() instead of
- * recv() and send(); a 1000-byte buffer; IPv6 addresses printed without
- * brackets (::1:9000); the port checked by getaddrinfo alone; no log line
- * per connection; other wording for every message; usage on stderr for -h
- * as well.
+ * recv() and send(); a 1000-byte buffer; a listen() backlog of 5, as
+ * Python's TCPServer has; IPv6 addresses printed without brackets
+ * (::1:9000); the port checked digit by digit; no log line per
+ * connection; other wording for every message; usage on stderr for -h as
+ * well.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -30,6 +31,23 @@ static const char *me = "echoserver";
 static void say_usage(void)
 {
 	fprintf(stderr, "Usage: %s [-a address] [-p port]\n", me);
+}
+
+/* 1 if S is a port number: decimal digits only, 65535 at most. */
+static int is_port(const char *s)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return 0;
+	}
+	return 1;
 }
 
 /* write() until all of it is gone; 0 or -1. */
@@ -71,7 +89,7 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "ha:p:")) != -1) {
 		if (c == 'a')
 			host = optarg;
-		else if (c == 'p')
+		else if (c == 'p' && is_port(optarg))
 			service = optarg;
 		else if (c == 'h') {
 			say_usage();
@@ -108,7 +126,7 @@ int main(int argc, char **argv)
 		}
 		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
 		if (bind(ls, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(ls, 64) == 0)
+		    listen(ls, 5) == 0)
 			break;
 		why = errno;
 		close(ls);
