@@ -3,6 +3,7 @@
  *
  *   daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] [-L LOG]
  *            [-o OFFSET] [-H HEALTH] [-m MODE] [-d MS] [-k BYTES] [-T TEXT]
+ *            [-f FILE]
  *
  * Each connection gets one reply, then the server closes it, as NIST's
  * servers do:
@@ -21,7 +22,9 @@
  *		at a time, MS apart, then hold the connection, silent,
  *		until the lifetime ends
  *	close	accept and close at once, without a reply
- *	text	send TEXT (-T) plus "\n" instead of a NIST reply
+ *	text	send TEXT (-T) plus "\n" instead of a NIST reply, or the
+ *		bytes of FILE (-f) as they are (sample-data/daytime/ has
+ *		good and malformed replies)
  *	flood	send one reply, pause 300 ms, then more replies up to
  *		100000 bytes in all, then close
  *
@@ -40,7 +43,7 @@
 #include <unistd.h>
 
 struct options {
-	const char *addr, *port, *portfile, *log, *mode, *text;
+	const char *addr, *port, *portfile, *log, *mode, *text, *file;
 	long offset, health, delay_ms, lifetime, stall_bytes;
 };
 
@@ -51,7 +54,7 @@ static void usage(void)
 		"[-L LOG]\n"
 		"                [-o OFFSET] [-H HEALTH] [-m nist|drip|split|"
 		"stall|close|text|flood]\n"
-		"                [-d MS] [-k BYTES] [-T TEXT]\n");
+		"                [-d MS] [-k BYTES] [-T TEXT] [-f FILE]\n");
 	exit(2);
 }
 
@@ -113,7 +116,16 @@ static void serve(const struct options *o, int fd)
 		for (;;)
 			peer_sleep_ms(1000);	/* until the lifetime ends */
 	}
-	if (strcmp(o->mode, "text") == 0) {
+	if (strcmp(o->mode, "text") == 0 && o->file != NULL) {
+		FILE *f = fopen(o->file, "rb");
+		if (f == NULL) {
+			peer_log("cannot open %s", o->file);
+			return;
+		}
+		len = fread(reply, 1, sizeof reply - 1, f);
+		fclose(f);
+		expect[0] = '\0';
+	} else if (strcmp(o->mode, "text") == 0) {
 		len = (size_t)snprintf(reply, sizeof reply, "%s\n", o->text);
 		expect[0] = '\0';
 	} else {
@@ -141,12 +153,12 @@ static void serve(const struct options *o, int fd)
 
 int main(int argc, char **argv)
 {
-	struct options o = { "127.0.0.1", "0", NULL, NULL, "nist", "",
+	struct options o = { "127.0.0.1", "0", NULL, NULL, "nist", "", NULL,
 			     0, 0, 15, 30, 0 };
 	int opt, lfd;
 
 	peer_init("daytimed");
-	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:k:T:h")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:k:T:f:h")) != -1) {
 		switch (opt) {
 		case 'a': o.addr = optarg; break;
 		case 'p': o.port = optarg; break;
@@ -159,6 +171,7 @@ int main(int argc, char **argv)
 		case 'd': o.delay_ms = peer_number(optarg, 10000, "delay"); break;
 		case 'k': o.stall_bytes = peer_number(optarg, 512, "bytes"); break;
 		case 'T': o.text = optarg; break;
+		case 'f': o.file = optarg; o.mode = "text"; break;
 		default: usage();
 		}
 	}

@@ -168,7 +168,7 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	/* Step 4: split the line into its fields and check each one, so
 	 * that a reply in any other format is refused, not misread.
 	 *
-	 *   "\n60640 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *\n"
+	 *   "\n61370 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *\n"
 	 *      |     |        |        |  | | |    |         '- OTM
 	 *      mjd   date     time     TT L H msADV label
 	 */

@@ -9,7 +9,7 @@
  * connection; there is nothing to send.  NIST's servers use this format:
  *
  *   JJJJJ YY-MM-DD HH:MM:SS TT L H msADV UTC(NIST) OTM
- *   60640 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *
+ *   61370 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *
  *
  * gettime prints the server's date and time and how far this machine's
  * clock is from it:
@@ -280,7 +280,7 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	/* Step 4: split the line into its fields and check each one, so
 	 * that a reply in any other format is refused, not misread.
 	 *
-	 *   "\n60640 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *\n"
+	 *   "\n61370 26-11-26 04:12:56 00 0 0 50.0 UTC(NIST) *\n"
 	 *      |     |        |        |  | | |    |         '- OTM
 	 *      mjd   date     time     TT L H msADV label
 	 */
