@@ -28,6 +28,19 @@ scaled() {
 		'BEGIN { t = s * f; if (t < m) t = m; printf "%g\n", t * k }'
 }
 
+# ms SECONDS [FACTOR]: SECONDS stretched like every limit, in whole ms.
+ms() {
+	awk -v t="$(scaled "$1" "${2:-1}")" 'BEGIN { printf "%d\n", t * 1000 }'
+}
+
+# random_number LO HI: a random whole number from LO to HI (HI - LO < 2^32),
+# for seeds, offsets and paths that a student's program cannot guess.
+random_number() {
+	local r
+	r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	echo $(($1 + r % ($2 - $1 + 1)))
+}
+
 # How much slower a program runs under valgrind than on its own, and how
 # it is run there (each process, forked children too, logs to its own
 # valgrind.PID.log in the evidence folder).
@@ -150,6 +163,35 @@ first_difference() {
 		"$(od -An -tx1 -j "$at" -N1 "$actual" | tr -d ' ')"
 }
 
+# hexdump_at FILE AT: 48 bytes of FILE around byte AT, as a hexdump (and
+# where FILE ends, if it ends there).
+hexdump_at() {
+	local from=$(($2 / 16 * 16 - 16)) total
+	((from < 0)) && from=0
+	total=$(wc -c <"$1" | tr -d ' ')
+	((total > from)) && od -Ax -tx1z -v -j "$from" -N 48 "$1" | sed -e 's/^/  /'
+	((total < from + 48)) && echo "  (the data ends there: $total bytes in all)"
+	return 0
+}
+
+# shell_word WORD: WORD as it must be typed in a shell ('quoted' where
+# needed), for "to try it yourself" lines.
+shell_word() {
+	if [[ $1 =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then
+		printf '%s' "$1"
+	else
+		printf "'%s'" "${1//\'/\'\\\'\'}"
+	fi
+}
+
+# shell_words WORD...: each WORD as shell_word types it, after a space.
+shell_words() {
+	local w
+	for w in "$@"; do
+		printf ' %s' "$(shell_word "$w")"
+	done
+}
+
 # ---- processes ----------------------------------------------------------
 
 # The C launcher that contains a program under test (see contain.c).
@@ -169,6 +211,19 @@ stop_process() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# background SECONDS NAME PROGRAM [ARGS...]: run one of the grader's own
+# programs in the background for at most SECONDS (scaled), contained like
+# a program under test; its stdout, stderr and exit go to $EVID/NAME.out,
+# NAME.err and NAME.status.  Teardown stops it.  Sets BG_PID.
+background() {
+	local limit="$1" name="$2"
+	shift 2
+	"${SL_PEERS:?}/contain" -t "$(scaled "$limit")" -s "$EVID/$name.status" -- "$@" \
+		</dev/null >"$EVID/$name.out" 2>"$EVID/$name.err" 3>&- 4>&- &
+	BG_PID=$!
+	SL_SERVERS+=("$BG_PID")
+}
+
 # start_peer PEER [ARGS...]: start one of the grader's peers in the
 # background, on a free port it picks itself; sets PEER_PORT, PEER_PID,
 # PEER_LOG and PEER_ARGS (ARGS, for "to reproduce" lines).  The peer exits
@@ -180,12 +235,9 @@ start_peer() {
 	local name="$peer-$SL_PEER_N"
 	PEER_LOG="$EVID/$name.log"
 	rm -f "$EVID/$name.port"
-	"${SL_PEERS:?}/contain" -t "$(scaled 60)" -s "$EVID/$name.status" -- \
-		"$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@" \
-		</dev/null >"$EVID/$name.out" 2>"$EVID/$name.err" 3>&- 4>&- &
-	PEER_PID=$!
+	background 60 "$name" "$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@"
+	PEER_PID=$BG_PID
 	PEER_ARGS="$*"
-	SL_SERVERS+=("$PEER_PID")
 	for ((i = 0; i < 100; i++)); do
 		if [[ -s "$EVID/$name.port" ]]; then
 			PEER_PORT=$(cat "$EVID/$name.port")
@@ -209,16 +261,18 @@ need_ipv6() {
 # free_port [HOST]: a port free on HOST (default 127.0.0.1) right now.
 free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
-# start_server [--valgrind] [--nofile N] SECONDS PORT [HOST] -- PROGRAM [ARGS...]:
-# start the program under test as a server, for at most SECONDS (with at
-# most N open descriptors), and wait until HOST:PORT accepts.  Sets
-# SERVER_PID; its output goes to $EVID/server.stdout and server.stderr.
-# Fails the test, showing the server's output, if it dies or does not
-# accept within 3 s.
+# start_server [--valgrind] [--nofile N] [--no-wait] SECONDS PORT [HOST] --
+# PROGRAM [ARGS...]: start the program under test as a server, for at most
+# SECONDS (with at most N open descriptors), and wait until HOST:PORT
+# accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
+# server.stderr.  Fails the test, showing the server's output, if it dies
+# or does not accept within 3 s.  With --no-wait it returns at once, for
+# a test that must not connect first (the check is a connection).
 start_server() {
-	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0
+	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0 wait=1
 	while [[ $1 == --* ]]; do
 		case $1 in
+		--no-wait) wait=0; shift ;;
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
 			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
@@ -241,9 +295,8 @@ start_server() {
 		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
 	SERVER_PID=$!
 	SL_SERVERS+=("$SERVER_PID")
-	"$SL_PEERS/porttool" wait "$host" "$port" \
-		"$(awk -v t="$(scaled 3 "$factor")" 'BEGIN { print int(t * 1000) }')" \
-		"$SERVER_PID"
+	((wait)) || return 0
+	"$SL_PEERS/porttool" wait "$host" "$port" "$(ms 3 "$factor")" "$SERVER_PID"
 	case $? in
 	0) return 0 ;;
 	3) sleep 0.1

@@ -12,15 +12,7 @@
 # while it reads and checks the echo byte for byte; expect_echo turns its
 # report (one line a connection) into a failure message for a student.
 
-# ms SECONDS [FACTOR]: SECONDS stretched like every limit, in whole ms.
-ms() {
-	awk -v t="$(scaled "$1" "${2:-1}")" 'BEGIN { printf "%d\n", t * 1000 }'
-}
 
-# new_seed: a random seed for this run's data (tcpclient -s, datagen).
-new_seed() {
-	echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 2000000000 + 1))
-}
 
 # start_echoserver [--valgrind] [--nofile N] [--host HOST [--with-a]]
 # SECONDS: start the program under test for at most SECONDS on a free port
@@ -70,12 +62,7 @@ launch_echoserver() {
 	for try in 1 2; do
 		PORT=$(free_port)
 		SERVER_ARGS="-p $PORT"
-		printf '%s\n' "$SL_BIN -p $PORT" >"$EVID/server.command"
-		"$SL_PEERS/contain" -t "$(scaled "$1")" -F "$SL_SERVER_MIB" \
-			-s "$EVID/server.status" -- "$SL_BIN" -p "$PORT" \
-			</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
-		SERVER_PID=$!
-		SL_SERVERS+=("$SERVER_PID")
+		start_server --no-wait "$1" "$PORT" -- "$SL_BIN" -p "$PORT"
 		for ((i = 0; i < tries; i++)); do
 			grep -q "Server is ready" "$EVID/server.stdout" && return 0
 			server_alive || break
@@ -87,17 +74,6 @@ launch_echoserver() {
 	done
 }
 
-# background SECONDS NAME PROGRAM [ARGS...]: run a grader's program in
-# the background for at most SECONDS (scaled), its output to $EVID/NAME.out;
-# teardown stops it.  Sets BG_PID.
-background() {
-	local limit="$1" name="$2"
-	shift 2
-	"$SL_PEERS/contain" -t "$(scaled "$limit")" -- "$@" \
-		</dev/null >"$EVID/$name.out" 2>&1 3>&- 4>&- &
-	BG_PID=$!
-	SL_SERVERS+=("$BG_PID")
-}
 
 # hold_port: have another program listen on a free port of 127.0.0.1
 # (porttool taken), for a test of the "port in use" error.  Sets HELD_PORT.
@@ -113,22 +89,10 @@ hold_port() {
 		done
 	done
 	fail FAIL "the grader could not hold a port for this test; porttool said:" \
-		"$(show "$EVID/porttool.out")" \
+		"$(show "$EVID/porttool.err")" \
 		"(this is the grader's problem, not your program's: tell your instructor)"
 }
 
-# shell_words WORD...: the WORDs as a shell would need them typed, each
-# after a space ('quoted' where needed), for "to try it by hand" lines.
-shell_words() {
-	local w
-	for w in "$@"; do
-		if [[ $w =~ ^[A-Za-z0-9_./:=+-]+$ ]]; then
-			printf ' %s' "$w"
-		else
-			printf " '%s'" "${w//\'/\'\\\'\'}"
-		fi
-	done
-}
 
 # How long the grader's client may take to connect, each round (seconds,
 # scaled), apart from the round's own time: a server that accepts slowly
@@ -296,16 +260,6 @@ expect_server_alive() {
 		"$(server_said 12)"
 }
 
-# show_bytes_at FILE OFFSET: a hexdump of FILE's 48 bytes around OFFSET.
-show_bytes_at() {
-	local from=$(($2 / 16 * 16 - 16))
-	((from < 0)) && from=0
-	if (($(wc -c <"$1") <= from)); then
-		echo "  (nothing: it ends before)"
-		return 0
-	fi
-	od -Ax -tx1z -v -j "$from" -N 48 "$1" | sed -e 's/^/  /'
-}
 
 # binary_difference SEED LENGTH RECEIVED: for a failure message, the
 # first difference between the bytes expected (datagen SEED LENGTH) and
@@ -319,9 +273,9 @@ binary_difference() {
 	echo "$at (expected.bin and $(basename "$got") are in the evidence folder)"
 	at=$(printf '%s\n' "$at" | sed -n 's/^first difference at byte \([0-9]*\).*/\1/p')
 	echo "expected, around byte $at:"
-	show_bytes_at "$EVID/expected.bin" "$at"
+	hexdump_at "$EVID/expected.bin" "$at"
 	echo "received, around byte $at:"
-	show_bytes_at "$got" "$at"
+	hexdump_at "$got" "$at"
 }
 
 # ---- the server's processes and connections ------------------------------

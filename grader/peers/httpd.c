@@ -204,6 +204,18 @@ static void buf_add(struct buf *b, const void *data, size_t len)
 	b->p[b->len] = '\0';
 }
 
+/* Format FMT and AP into OUT (CAP bytes); returns the length.  A text
+ * that does not fit is the peer's own bug: die naming WHAT. */
+static size_t format_into(char *out, size_t cap, const char *what,
+			  const char *fmt, va_list ap)
+{
+	int n = vsnprintf(out, cap, fmt, ap);
+
+	if (n < 0 || (size_t)n >= cap)
+		peer_die("%s too long", what);
+	return (size_t)n;
+}
+
 /* Append printf-style text to B. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -212,14 +224,12 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	char text[1024];
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof text, fmt, ap);
+	n = format_into(text, sizeof text, "reply line", fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof text)
-		peer_die("reply line too long");
-	buf_add(b, text, (size_t)n);
+	buf_add(b, text, n);
 }
 
 static const char *reason(long status);
@@ -256,13 +266,10 @@ static void add_field(struct buf *b, const char *name, const char *fmt, ...)
 {
 	char value[512], shown[64];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(value, sizeof value, fmt, ap);
+	format_into(value, sizeof value, "field value", fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof value)
-		peer_die("field value too long");
 	buf_printf(b, "%s: %s\r\n", cased(name, 0, shown, sizeof shown), value);
 }
 

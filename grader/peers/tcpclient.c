@@ -513,6 +513,18 @@ static long long retry_after(const struct conn *c)
 
 #define IN_FLIGHT 4	/* connects under way at once, at most */
 
+/* Add C (index I of the connections) to connect_all()'s poll set, and
+ * make it wake no later than C's next retry. */
+static void watch_connect(const struct conn *c, int i, struct pollfd *pfd,
+			  int *who, int *n, long long *wake)
+{
+	if (c->t_try + retry_after(c) < *wake)
+		*wake = c->t_try + retry_after(c);
+	pfd[*n].fd = c->fd;
+	pfd[*n].events = POLLOUT;
+	who[(*n)++] = i;
+}
+
 /* Connect CONNS[FROM] to CONNS[TO - 1], all in one go: a few handshakes
  * in flight at a time, polled together, and an attempt that gets no
  * answer soon is made again, until each is connected or has failed, or
@@ -548,11 +560,7 @@ static void connect_all(const struct options *o, struct conn *conns,
 				if (c->end != OPEN)
 					continue;
 			}
-			if (c->t_try + retry_after(c) < wake)
-				wake = c->t_try + retry_after(c);
-			pfd[n].fd = c->fd;
-			pfd[n].events = POLLOUT;
-			who[n++] = i;
+			watch_connect(c, i, pfd, who, &n, &wake);
 		}
 		while (n < IN_FLIGHT && next < to && now < deadline) {
 			struct conn *c = &conns[next++];
@@ -560,11 +568,7 @@ static void connect_all(const struct options *o, struct conn *conns,
 			start_connect(o, c);
 			if (c->end != OPEN)
 				continue;
-			if (c->t_try + retry_after(c) < wake)
-				wake = c->t_try + retry_after(c);
-			pfd[n].fd = c->fd;
-			pfd[n].events = POLLOUT;
-			who[n++] = (int)(c - conns);
+			watch_connect(c, (int)(c - conns), pfd, who, &n, &wake);
 		}
 		if (n == 0 && (next == to || now >= deadline)) {
 			while (next < to) {	/* never started: no time */

@@ -29,15 +29,14 @@ setup() {
 # clock: ahead (1000 s to the end of 2037), behind (back as far as
 # 2001), or landing in 2040-2098 (past the 32-bit time_t limit).
 random_offset() {
-	local now lo hi r
+	local now lo hi
 	now=$(date +%s)
 	case $1 in
 	ahead) lo=1000 hi=$((2145916800 - now)) ;;        # .. 2038-01-01
 	behind) lo=$((978307200 - now)) hi=-1000 ;;       # 2001-01-01 ..
 	after-2038) lo=$((2208988800 - now)) hi=$((4070908800 - now)) ;; # 2040 .. 2099
 	esac
-	r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	echo $((lo + r % (hi - lo)))
+	random_number "$lo" "$hi"
 }
 
 # tolerance: how far the offset may be from the server's, in seconds

@@ -38,18 +38,11 @@ setup() {
 }
 
 teardown() {
-	trim_folders
 	sl_teardown
 }
 
 # ---- helpers of this lab ------------------------------------------------
 
-# rand LO HI: a random whole number from LO to HI.
-rand() {
-	local r
-	r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	echo $(($1 + r % ($2 - $1 + 1)))
-}
 
 # fresh_folder NAME: run the client in a new empty folder $EVID/NAME, so
 # that default file names and "no file left" checks are exact.
@@ -59,17 +52,6 @@ fresh_folder() {
 	cd "$WORK" || return 1
 }
 
-# trim_folders: keep at most 64 KiB of any big file the client saved
-# (the driver trims only the evidence folder's own files).
-trim_folders() {
-	local f
-	for f in "$EVID"/work*/* "$EVID"/work*/.[!.]*; do
-		[[ -f $f && $(wc -c <"$f") -gt 1048576 ]] || continue
-		head -c 65536 "$f" >"$f.head" && mv "$f.head" "$f"
-		echo "$f: only its first 64 KiB are kept" >>"$EVID/TRIMMED"
-	done
-	return 0
-}
 
 # serve LENGTH [HTTPD OPTIONS...]: start the grader's HTTP server with a
 # LENGTH-byte body from a new random seed.  Sets SEED, LENGTH, URL (its
@@ -82,7 +64,7 @@ serve() {
 	shift
 	args=("$@")
 	SERVE_N=$((SERVE_N + 1))
-	SEED=$(rand 1 2147483646)
+	SEED=$(random_number 1 2147483646)
 	REQFILE="$EVID/request-$SERVE_N"
 	"$SL_PEERS/datagen" "$SEED" "$LENGTH" >"$EVID/expected"
 	start_peer httpd -s "$SEED" -n "$LENGTH" -Q "$REQFILE" "$@"
@@ -104,14 +86,6 @@ webclient() {
 	run_client "$limit" "$SL_BIN" "$@"
 }
 
-# shell_word TEXT: TEXT as one shell word, quoted if it needs it.
-shell_word() {
-	if [[ $1 =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then
-		printf '%s' "$1"
-	else
-		printf "'%s'" "${1//\'/\'\\\'\'}"
-	fi
-}
 
 # reproduce [SAVED]: how to replay the last run by hand, with the same
 # server on port 8000 (and, with SAVED, how to check the file saved).
@@ -226,15 +200,6 @@ listing() {
 	if [[ -z $files ]]; then echo "(none)"; else echo "$files" | paste -sd ' ' -; fi
 }
 
-# hexdump_at FILE AT: 48 bytes of FILE around byte AT, as a hexdump
-# (and where the data ends, if it ends there).
-hexdump_at() {
-	local from=$(($2 > 16 ? $2 - 16 : 0)) total
-	total=$(size "$1")
-	((total > from)) && od -Ax -tx1z -v -j "$from" -N 48 "$1" | sed -e 's/^/  /'
-	((total < from + 48)) && echo "  (the data ends there: $total bytes in all)"
-	return 0
-}
 
 # expect_body FILE WHAT [SAVED]: FILE (WHAT: "stdout", "out.bin") holds the
 # body the server sent, byte for byte; a failure shows the first
@@ -393,7 +358,7 @@ expect_request() {
 @test "[6] sends GET PATH HTTP/1.1 with Host: HOST:PORT and Connection: close" {
 	hint "handout step 3: the request line, a Host field with the URL's host and port, Connection: close, each line ending in \\r\\n, then an empty line"
 	local path first
-	path="/req-$(rand 1000 99999)/page-$(rand 1000 99999).html"
+	path="/req-$(random_number 1000 99999)/page-$(random_number 1000 99999).html"
 	serve 512 -u "$path"
 	webclient "$QUICK" "$URL$path" out.html
 	expect_request "$path" "127.0.0.1:$PEER_PORT"
@@ -402,7 +367,7 @@ expect_request() {
 	first=$("$SL_PEERS/porttool" resolve localhost | head -1)
 	[[ -n $first ]] || return 0
 	fresh_folder work-name
-	path="/p$(rand 1000 99999).txt"
+	path="/p$(random_number 1000 99999).txt"
 	serve 512 -u "$path" -a "$first"
 	webclient "$QUICK" "http://localhost:$PEER_PORT$path" out.txt
 	expect_request "$path" "localhost:$PEER_PORT"
@@ -411,8 +376,8 @@ expect_request() {
 @test "[7] saves a body framed by Content-Length, byte for byte" {
 	hint "handout steps 4, 6, 7: the bytes after the header's empty line are the body's first; copy Content-Length bytes to the .part file, then rename it"
 	local path
-	path="/cl-$(rand 1000 99999)/data-$(rand 1000 99999).bin"
-	serve "$(rand 20000 90000)" -u "$path"
+	path="/cl-$(random_number 1000 99999)/data-$(random_number 1000 99999).bin"
+	serve "$(random_number 20000 90000)" -u "$path"
 	webclient "$QUICK" "$URL$path" "saved-$SEED.bin"
 	expect_success
 	expect_saved "saved-$SEED.bin"
@@ -421,8 +386,8 @@ expect_request() {
 @test "[7] saves a chunked body (chunks of random sizes), byte for byte" {
 	hint "handout step 6: Transfer-Encoding: chunked: a hex size line, that many bytes, \\r\\n; size 0 ends the body; only the data is saved"
 	local path
-	path="/chunked-$(rand 1000 99999)/c$(rand 1000 99999).bin"
-	serve "$(rand 30000 90000)" -u "$path" -F chunked -c "$(rand 40 4000)"
+	path="/chunked-$(random_number 1000 99999)/c$(random_number 1000 99999).bin"
+	serve "$(random_number 30000 90000)" -u "$path" -F chunked -c "$(random_number 40 4000)"
 	webclient "$QUICK" "$URL$path" "chunked-$SEED.bin"
 	expect_success
 	expect_saved "chunked-$SEED.bin"
@@ -431,8 +396,8 @@ expect_request() {
 @test "[3] understands chunk extensions, uppercase hex sizes and trailer fields" {
 	hint "handout step 6: a size line may be \"1A;name=value\" (ignore from the ';'), and trailer lines may follow the 0 chunk, up to an empty line"
 	local path
-	path="/x$(rand 1000 99999)/decorated.bin"
-	serve "$(rand 5000 20000)" -u "$path" -F chunked -x -c "$(rand 100 600)"
+	path="/x$(random_number 1000 99999)/decorated.bin"
+	serve "$(random_number 5000 20000)" -u "$path" -F chunked -x -c "$(random_number 100 600)"
 	webclient "$QUICK" "$URL$path" "decorated-$SEED.bin"
 	expect_success
 	expect_saved "decorated-$SEED.bin"
@@ -441,8 +406,8 @@ expect_request() {
 @test "[4] saves a body that ends when the server closes (an HTTP/1.0 reply, no length)" {
 	hint "handout steps 4 and 6: the status line may say HTTP/1.0 (as Python's http.server does); with neither Content-Length nor chunked, the body is everything until recv() returns 0"
 	local path
-	path="/close-$(rand 1000 99999)/until-close.bin"
-	serve "$(rand 20000 90000)" -u "$path" -F close -V 1.0
+	path="/close-$(random_number 1000 99999)/until-close.bin"
+	serve "$(random_number 20000 90000)" -u "$path" -F close -V 1.0
 	webclient "$QUICK" "$URL$path" "close-$SEED.bin"
 	expect_success
 	expect_saved "close-$SEED.bin"
@@ -451,14 +416,14 @@ expect_request() {
 @test "[4] reads header field names in any case (content-length, TRANSFER-ENCODING: Chunked)" {
 	hint "handout step 4: field names are case-insensitive, and so is the coding name chunked: compare them with strncasecmp(), never strcmp() or strstr()"
 	local path
-	path="/case-$(rand 1000 99999)/lower.bin"
+	path="/case-$(random_number 1000 99999)/lower.bin"
 	# lower-case names, a redirect (location:) first, then content-length
-	serve "$(rand 5000 20000)" -N lower -r 1
+	serve "$(random_number 5000 20000)" -N lower -r 1
 	webclient "$QUICK" "$URL$path" "lower-$SEED.bin"
 	expect_success
 	expect_saved "lower-$SEED.bin"
 	fresh_folder work-upper
-	serve "$(rand 5000 20000)" -N upper -F chunked
+	serve "$(random_number 5000 20000)" -N upper -F chunked
 	webclient "$QUICK" "$URL$path" "upper-$SEED.bin"
 	expect_success
 	expect_saved "upper-$SEED.bin"
@@ -467,14 +432,14 @@ expect_request() {
 @test "[4] reads a reply that arrives one byte at a time" {
 	hint "handout steps 4 and 6: one recv() returns whatever has arrived, maybe 1 byte; keep calling it until the header, then the body, is complete"
 	local path
-	path="/drip-$(rand 1000 99999).bin"
-	serve "$(rand 150 300)" -u "$path" -d 1
+	path="/drip-$(random_number 1000 99999).bin"
+	serve "$(random_number 150 300)" -u "$path" -d 1
 	webclient "$SLOW" "$URL$path" "drip-$SEED.bin"
 	expect_success
 	expect_saved "drip-$SEED.bin"
 	# chunked, three bytes at a time: size lines arrive in pieces too
 	fresh_folder work-chunked
-	serve "$(rand 200 400)" -u "$path" -F chunked -c 50 -d 1 -w 3
+	serve "$(random_number 200 400)" -u "$path" -F chunked -c 50 -d 1 -w 3
 	webclient "$SLOW" "$URL$path" "drip-$SEED.bin"
 	expect_success
 	expect_saved "drip-$SEED.bin"
@@ -483,10 +448,10 @@ expect_request() {
 @test "[4] finds the end of the header when \\r\\n\\r\\n is split across two reads" {
 	hint "handout step 4: after each recv(), search for \\r\\n\\r\\n again from a few bytes before the new data, not only in the new data"
 	local split path
-	path="/split-$(rand 1000 99999).bin"
+	path="/split-$(random_number 1000 99999).bin"
 	for split in end-1 end-2 end-3 mid; do
 		fresh_folder "work-$split"
-		serve "$(rand 1000 5000)" -u "$path" -b "$split" -B 100
+		serve "$(random_number 1000 5000)" -u "$path" -b "$split" -B 100
 		webclient "$QUICK" "$URL$path" "split-$SEED.bin"
 		expect_success
 		expect_saved "split-$SEED.bin"
@@ -496,7 +461,7 @@ expect_request() {
 @test "[4] saves a 20 MiB binary body byte for byte" {
 	hint "handout step 6: pass the body through a fixed buffer, writing each piece as it arrives; write() may write less than asked"
 	local path
-	path="/big-$(rand 1000 99999)/big.bin"
+	path="/big-$(random_number 1000 99999)/big.bin"
 	serve 20971520 -u "$path"
 	webclient "$BIG" "$URL$path" "big-$SEED.bin"
 	expect_success
@@ -506,9 +471,9 @@ expect_request() {
 @test "[4] names the file after the path's last segment (no query, no #fragment sent), index.html for a trailing /" {
 	hint "handout step 1: the fragment (#...) is never sent; the default name (default_name() in the starter) is the path's last segment without the query, index.html when it ends in / or is empty"
 	local dir file got
-	dir="d$(rand 1000 99999)"
-	file="f$(rand 1000 99999).dat"
-	serve "$(rand 1000 9000)"
+	dir="d$(random_number 1000 99999)"
+	file="f$(random_number 1000 99999).dat"
+	serve "$(random_number 1000 9000)"
 	webclient "$QUICK" "$URL/$dir/$file?x=1#frag"
 	expect_success
 	got=$(requests | tail -1)
@@ -532,8 +497,8 @@ expect_request() {
 @test "[3] writes the body to stdout for OUTFILE -" {
 	hint "handout step 7: with -, the body goes to stdout (nothing to rename, no file); messages go to stderr only"
 	local path
-	path="/stdout-$(rand 1000 99999).bin"
-	serve "$(rand 30000 90000)" -u "$path"
+	path="/stdout-$(random_number 1000 99999).bin"
+	serve "$(random_number 30000 90000)" -u "$path"
 	webclient "$QUICK" "$URL$path" -
 	expect_success
 	expect_body "$EVID/stdout" stdout
@@ -547,8 +512,8 @@ expect_request() {
 @test "[6] follows 5 redirects (301, 302, 303, 307, 308; relative and absolute Location)" {
 	hint "handout step 5: resolve each Location against the URL just fetched (http://..., //host/..., /path, or relative to its directory), then GET it"
 	local dir expect got
-	dir="/r$(rand 1000 99999)/sub"
-	serve "$(rand 2000 9000)" -r 5 -R 301,302,303,307,308 \
+	dir="/r$(random_number 1000 99999)/sub"
+	serve "$(random_number 2000 9000)" -r 5 -R 301,302,303,307,308 \
 		-k relative,absolute,path,scheme,relative
 	webclient "$QUICK" "$URL$dir/start.html" "moved-$SEED.bin"
 	expect_success
@@ -568,7 +533,7 @@ expect_request() {
 
 @test "[3] gives up at a sixth redirect: exit 1, no OUTFILE" {
 	hint "handout step 5: count the redirects followed; at the sixth, stop with an error (fetch() does the counting)"
-	serve "$(rand 2000 9000)" -r 6 -R 302,301
+	serve "$(random_number 2000 9000)" -r 6 -R 302,301
 	webclient "$QUICK" "$URL/loop/start.html" "loop-$SEED.bin"
 	expect_failure "six redirects in a row" "loop-$SEED.bin"
 	if [[ $(requests | wc -l) -ne 6 ]]; then
@@ -581,14 +546,14 @@ expect_request() {
 @test "[5] any 2xx status is a success (a 203 is saved); a 404 or 500 is an error: exit 1, no OUTFILE" {
 	hint "handout step 4: keep the status code; every 2xx (200 to 299) body is saved, anything else is reported and exits 1 (fetch() decides)"
 	local code path
-	path="/status-$(rand 1000 99999).bin"
-	serve "$(rand 1000 9000)" -u "$path" -S 203
+	path="/status-$(random_number 1000 99999).bin"
+	serve "$(random_number 1000 9000)" -u "$path" -S 203
 	webclient "$QUICK" "$URL$path" "page-$SEED.bin"
 	expect_success
 	expect_saved "page-$SEED.bin"
 	for code in 404 500; do
 		fresh_folder "work-$code"
-		serve "$(rand 100 900)" -S "$code"
+		serve "$(random_number 100 900)" -S "$code"
 		webclient "$QUICK" "$URL/missing-$SEED.html" "page-$SEED.html"
 		expect_failure "a $code reply" "page-$SEED.html"
 	done
@@ -599,7 +564,7 @@ expect_request() {
 	local framing
 	for framing in length chunked; do
 		fresh_folder "work-$framing"
-		serve "$(rand 20000 60000)" -F "$framing" -m short
+		serve "$(random_number 20000 60000)" -F "$framing" -m short
 		webclient "$QUICK" "$URL/short-$SEED.bin" "short-$SEED.bin"
 		expect_failure "a body cut short ($framing)" "short-$SEED.bin"
 	done
@@ -610,7 +575,7 @@ expect_request() {
 	local mode
 	for mode in garbage hangup badchunk badlength; do
 		fresh_folder "work-$mode"
-		serve "$(rand 2000 9000)" -m "$mode"
+		serve "$(random_number 2000 9000)" -m "$mode"
 		webclient "$QUICK" "$URL/bad-$SEED.bin" "bad-$SEED.bin"
 		expect_failure "a malformed reply ($mode)" "bad-$SEED.bin"
 	done
@@ -619,8 +584,8 @@ expect_request() {
 @test "[2] accepts a 20 KB header" {
 	hint "handout step 4: the header buffer (64 KiB) may need several recv()s to fill; a 20 KB header must fit"
 	local path
-	path="/header-$(rand 1000 99999).bin"
-	serve "$(rand 1000 9000)" -u "$path" -H 20480
+	path="/header-$(random_number 1000 99999).bin"
+	serve "$(random_number 1000 9000)" -u "$path" -H 20480
 	webclient "$QUICK" "$URL$path" "header-$SEED.bin"
 	expect_success
 	expect_saved "header-$SEED.bin"
@@ -630,8 +595,8 @@ expect_request() {
 	need_ipv6
 	hint "handout steps 1-3: [::1] in the URL is the host ::1; getaddrinfo() with AF_UNSPEC; Host puts the brackets back"
 	local path host
-	path="/v6-$(rand 1000 99999)/six.bin"
-	serve "$(rand 2000 9000)" -a ::1 -u "$path"
+	path="/v6-$(random_number 1000 99999)/six.bin"
+	serve "$(random_number 2000 9000)" -a ::1 -u "$path"
 	webclient "$QUICK" "$URL$path" "six-$SEED.bin"
 	expect_success
 	expect_saved "six-$SEED.bin"
@@ -650,8 +615,8 @@ expect_request() {
 	# tries only the first fails (where localhost has more than one).
 	last=$("$SL_PEERS/porttool" resolve localhost | tail -1)
 	[[ -n $last ]] || skip "localhost does not resolve on this machine (0 points)"
-	path="/local-$(rand 1000 99999).bin"
-	serve "$(rand 2000 9000)" -a "$last" -u "$path"
+	path="/local-$(random_number 1000 99999).bin"
+	serve "$(random_number 2000 9000)" -a "$last" -u "$path"
 	webclient "$QUICK" "http://localhost:$PEER_PORT$path" "local-$SEED.bin"
 	expect_success
 	expect_saved "local-$SEED.bin"
@@ -710,8 +675,8 @@ expect_request() {
 @test "[2] stderr shows the status line and saved N bytes" {
 	hint "handout step 4: print the status line on stderr; fetch() then says how many bytes were saved"
 	local path n
-	n=$(rand 10000 99999)
-	path="/talk-$(rand 1000 99999).bin"
+	n=$(random_number 10000 99999)
+	path="/talk-$(random_number 1000 99999).bin"
 	serve "$n" -u "$path"
 	webclient "$QUICK" "$URL$path" "talk-$SEED.bin"
 	expect_success
@@ -731,8 +696,8 @@ expect_request() {
 	need_valgrind
 	hint "handout steps 2 and 4-7: freeaddrinfo() the list, free() what you malloc(), on every path, and never read past a buffer's end"
 	local path needs="(this test needs a webclient that works: it checks the memory use of a correct download, then of one cut short)"
-	path="/vg-$(rand 1000 99999).bin"
-	serve "$(rand 5000 20000)" -u "$path"
+	path="/vg-$(random_number 1000 99999).bin"
+	serve "$(random_number 5000 20000)" -u "$path"
 	# A quick run without valgrind first: a program that does not work
 	# fails here at once, not after valgrind's longer time limit.
 	webclient "$QUICK" "$URL$path" "plain-$SEED.bin"
@@ -748,7 +713,7 @@ expect_request() {
 	expect_valgrind_clean
 	rm -f "$EVID"/valgrind*.log
 	fresh_folder work-short
-	serve "$(rand 5000 20000)" -m short
+	serve "$(random_number 5000 20000)" -m short
 	run_client --valgrind "$QUICK" "$SL_BIN" "$URL/vg-short.bin" "vg-short-$SEED.bin"
 	expect_finished
 	expect_valgrind_clean

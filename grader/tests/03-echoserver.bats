@@ -130,7 +130,7 @@ text_messages() {
 @test "[10] echoes several messages on one connection, each over 1 KiB" {
 	hint "handout step 4: one recv() returns one piece of the stream, not the whole conversation: call it again and again until it returns 0"
 	local seed talk_args
-	seed=$(new_seed)
+	seed=$(random_number 1 2000000000)
 	text_messages 3 1500 "$seed" "$EVID/sent.txt"
 	talk_args=(-e -f "$EVID/sent.txt" -b 1500 -d "$(ms 0.2)" -o "$EVID/received.txt")
 	start_echoserver 10
@@ -152,7 +152,7 @@ $(show "$EVID/sent.txt" 200)" \
 @test "[10] echoes 4 MiB of binary data unchanged" {
 	hint "handout step 4: send back exactly the n bytes recv() returned (not strlen(buf): the data holds zero bytes), all of them (send_all)"
 	local seed diff
-	seed=$(new_seed)
+	seed=$(random_number 1 2000000000)
 	start_echoserver 15
 	talk 3 -e -n 4194304 -s "$seed" -o "$EVID/received.bin"
 	((TALK_STATUS == 0)) || diff=$(binary_difference "$seed" 4194304 "$EVID/received.bin")
@@ -216,7 +216,7 @@ $(show "$EVID/sent.txt" 200)" \
 @test "[10] serves 50 clients at once, each its own data, then leaves no zombie or process" {
 	hint "handout step 5: serve each client in a process (fork) or thread of its own, with its own buffer"
 	local seed
-	seed=$(new_seed)
+	seed=$(random_number 1 2000000000)
 	start_echoserver 15
 	talk 3 -e -q -c 50 -n 20000 -b 2000 -d "$(ms 0.05)" -s "$seed"
 	expect_echo "50 clients at once, each 20000 bytes of its own (seeds $seed to $((seed + 49))), in pieces of 2000 bytes 0.05 s apart" \
@@ -298,7 +298,7 @@ $(show "$EVID/sent.txt" 200)" \
 @test "[5] serves 500 connections in turn with 64 descriptors" {
 	hint "handout step 5: the parent close()s its copy of every connection"
 	local seed
-	seed=$(new_seed)
+	seed=$(random_number 1 2000000000)
 	start_echoserver --nofile 64 20
 	talk 1 --total 10 -e -q -k 500 -n 100 -s "$seed"
 	expect_echo "500 connections one after another, 100 bytes each (seeds $seed and up), to a server limited to 64 open descriptors" \
@@ -311,7 +311,7 @@ $(show "$EVID/sent.txt" 200)" \
 	hint "handout steps 1-5: freeaddrinfo(), close() every connection, and keep SIGPIPE ignored (main() does) so that no process dies of it"
 	need_valgrind
 	local seed log dead
-	seed=$(new_seed)
+	seed=$(random_number 1 2000000000)
 	start_echoserver --valgrind 40
 	talk 4 -e -m "$LECTURE"
 	expect_echo "'Hello, how are you?\\r\\n' to the server under valgrind" "the same bytes back"
