@@ -135,6 +135,8 @@ server_story() {
 		fi
 	elif [[ $block != *"] request: "* ]]; then
 		echo "the program connected, but the server never received a whole request"
+	elif [[ $block == *"the client went away"* && ${verdict:-} == timeout ]]; then
+		echo "the server received the request and was still sending its reply when the program was stopped (too slow, or stuck)"
 	elif [[ $block == *"the client went away"* ]]; then
 		echo "the server received the request, but the program closed the connection before the whole reply was sent"
 	elif got=$(sed -n 's/^\[[^]]*\] sent \([0-9]* bytes.*\)$/\1/p' <<<"$block" | tail -1) && [[ -n $got ]]; then
