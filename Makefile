@@ -16,11 +16,9 @@ LDFLAGS ?=
 BUILD   := build
 override CFLAGS += -pthread
 
-# Each lab and the program it makes.
-LABS := 01-gettime 02-webclient 03-echoserver 04-webserver 05-class-exchange
-program = $(word 2,$(subst :, ,$(filter $(1):%,\
-	01-gettime:gettime 02-webclient:webclient 03-echoserver:echoserver \
-	04-webserver:webserver 05-class-exchange:exchange)))
+# Each lab and the program it makes: grader/tools/labname holds the table.
+LABS := $(shell grader/tools/labname --all)
+program = $(shell grader/tools/labname -p $(1))
 
 PEER_SRC   := $(filter-out grader/peers/peer.c,$(wildcard grader/peers/*.c))
 PEERS      := $(patsubst grader/peers/%.c,$(BUILD)/peers/%,$(PEER_SRC))
@@ -30,7 +28,7 @@ SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call progra
 STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)))
 
 .PHONY: all peers solutions starters-bin grade test starters dist clean \
-	demo serve bench grade-all check-starters
+	demo serve bench grade-all
 
 all: peers solutions starters-bin
 
@@ -42,16 +40,20 @@ $(BUILD)/peers/%: grader/peers/%.c grader/peers/peer.c grader/peers/peer.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< grader/peers/peer.c $(LDFLAGS)
 
+# One C file, one program.
+define compile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+endef
+
 # build/solutions/01-gettime/gettime from solutions/01-gettime/gettime.c
 .SECONDEXPANSION:
 $(BUILD)/solutions/%: solutions/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(compile)
 
 # build/labs/01-gettime/gettime from labs/01-gettime/starter.c
 $(BUILD)/labs/%: labs/$$(*D)/starter.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(compile)
 
 # make grade LAB=04 [SRC=path.c] [TEST=regex]
 grade: peers
