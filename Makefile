@@ -20,8 +20,12 @@ override CFLAGS += -pthread
 LABS := $(shell grader/tools/labname --all)
 program = $(shell grader/tools/labname -p $(1))
 
-PEER_SRC   := $(filter-out grader/peers/peer.c,$(wildcard grader/peers/*.c))
+PEER_SRC   := $(filter-out grader/peers/peer.c grader/peers/shortio.c,$(wildcard grader/peers/*.c))
 PEERS      := $(patsubst grader/peers/%.c,$(BUILD)/peers/%,$(PEER_SRC))
+# The partial-I/O shim, preloaded into programs under test (a shared
+# library: LD_PRELOAD on Linux, DYLD_INSERT_LIBRARIES on macOS).
+SHLIB      := $(if $(filter Darwin,$(shell uname -s)),dylib,so)
+SHORTIO    := $(BUILD)/peers/libshortio.$(SHLIB)
 SOLUTION_LABS := $(foreach l,$(LABS),$(if $(wildcard solutions/$(l)/$(call program,$(l)).c),$(l)))
 STARTER_LABS  := $(foreach l,$(LABS),$(if $(wildcard labs/$(l)/starter.c),$(l)))
 SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call program,$(l)))
@@ -32,13 +36,17 @@ STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)
 
 all: peers solutions starters-bin
 
-peers: $(PEERS)
+peers: $(PEERS) $(SHORTIO)
 solutions: $(SOLUTIONS)
 starters-bin: $(STARTERS)
 
 $(BUILD)/peers/%: grader/peers/%.c grader/peers/peer.c grader/peers/peer.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< grader/peers/peer.c $(LDFLAGS)
+
+$(SHORTIO): grader/peers/shortio.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS) $(if $(filter so,$(SHLIB)),-ldl)
 
 # One C file, one program.
 define compile

@@ -94,11 +94,41 @@ hint() {
 	printf '%s\n' "$1" >"$EVID/hint"
 }
 
+# cause TEXT: the root cause this test's evidence shows, in one short
+# line of a student's words naming the handout step ("the saved file
+# holds the chunk-size lines: decode the chunked body (step 6)").  The first cause a test
+# names is kept.  The report shows it in place of the test's hint, and
+# when one cause fails several tests, names it first and once.
+cause() {
+	[[ -s $EVID/cause ]] || printf '%s\n' "$1" >"$EVID/cause"
+}
+
+# sl_diagnose: find the root cause in the evidence, where it shows: a
+# starter's stub that is still there ("send_all() is not written yet
+# (step 3)"), or what the lab's own lab_diagnose finds (each lab's tests
+# may define one).  Called by fail.
+sl_diagnose() {
+	local f stub
+	for f in "$EVID/stderr" "$EVID/server.stderr"; do
+		[[ -f $f ]] || continue
+		stub=$(grep -oE '([A-Za-z_][A-Za-z0-9_]*\(\) is not written yet \(steps? [0-9-]+\)|step [0-9]+ is not written yet(: [^|]*)?)' "$f" | head -1)
+		if [[ -n $stub ]]; then
+			cause "$stub"
+			return 0
+		fi
+	done
+	if declare -F lab_diagnose >/dev/null; then
+		lab_diagnose || true
+	fi
+	return 0
+}
+
 # fail VERDICT LINE...: record a failure and return 1 (failing the test).
 # VERDICT is FAIL (wrong output), TIME (timeout), CRASH or MEM.
 fail() {
 	local verdict="$1"
 	shift
+	[[ -s $EVID/cause ]] || sl_diagnose
 	printf '%s\n' "$verdict" >"$EVID/verdict"
 	printf '%s\n' "$@" >>"$EVID/message"
 	printf '%s\n' "$@" >&2
@@ -261,18 +291,19 @@ need_ipv6() {
 # free_port [HOST]: a port free on HOST (default 127.0.0.1) right now.
 free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
-# start_server [--valgrind] [--nofile N] [--no-wait] SECONDS PORT [HOST] --
-# PROGRAM [ARGS...]: start the program under test as a server, for at most
-# SECONDS (with at most N open descriptors), and wait until HOST:PORT
-# accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
+# start_server [--valgrind] [--nofile N] [--no-wait] [--shortio SPEC]
+# SECONDS PORT [HOST] -- PROGRAM [ARGS...]: start the program under test
+# as a server, for at most SECONDS (with at most N open descriptors; with
+# the partial-I/O shim), and wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
 # server.stderr.  Fails the test, showing the server's output, if it dies
 # or does not accept within 3 s.  With --no-wait it returns at once, for
 # a test that must not connect first (the check is a connection).
 start_server() {
-	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0 wait=1
+	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0 wait=1 wrap=() spec=""
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--no-wait) wait=0; shift ;;
+		--shortio) spec="$2"; shift 2 ;;
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
 			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
@@ -281,6 +312,7 @@ start_server() {
 		*) echo "start_server: unknown option $1" >&2; return 2 ;;
 		esac
 	done
+	mapfile -t wrap < <(sl_wrap "" "$spec")
 	limit=$(scaled "$1" "$factor" "$floor")
 	port="$2"
 	shift 2
@@ -291,7 +323,7 @@ start_server() {
 	shift # --
 	printf '%s\n' "$*" >"$EVID/server.command"
 	"${SL_PEERS:?}/contain" -t "$limit" -F "$SL_SERVER_MIB" -n "$nofile" \
-		-s "$EVID/server.status" -- "${vg[@]}" "$@" \
+		-s "$EVID/server.status" -- "${wrap[@]}" "${vg[@]}" "$@" \
 		</dev/null >"$EVID/server.stdout" 2>"$EVID/server.stderr" 3>&- 4>&- &
 	SERVER_PID=$!
 	SL_SERVERS+=("$SERVER_PID")
@@ -311,13 +343,15 @@ start_server() {
 # server_alive: true if the server under test is still running.
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 
-# run_client [--valgrind] [--stdin FILE] SECONDS PROGRAM [ARGS...]:
-# run the program under test to completion, for at most SECONDS.  Sets
-# status (its exit status), verdict (ok, timeout or "signal SIGSEGV"),
-# and leaves $EVID/stdout and $EVID/stderr.  Never fails by itself:
-# follow it with expect_exit or expect_finished.
+# run_client [--valgrind] [--stdin FILE] [--shortio SPEC] [--hosts FILE]
+# SECONDS PROGRAM [ARGS...]: run the program under test to completion, for
+# at most SECONDS (--shortio: with the partial-I/O shim; --hosts: with a
+# private /etc/hosts, see below).  Sets status (its exit status), verdict
+# (ok, timeout or "signal SIGSEGV"), and leaves $EVID/stdout and
+# $EVID/stderr.  Never fails by itself: follow it with expect_exit or
+# expect_finished.
 run_client() {
-	local vg=() factor=1 floor=0 input=/dev/null limit
+	local vg=() factor=1 floor=0 input=/dev/null limit wrap=() spec="" hosts=""
 	SL_CLIENT_VALGRIND=""
 	while [[ $1 == --* ]]; do
 		case $1 in
@@ -327,16 +361,19 @@ run_client() {
 			SL_CLIENT_VALGRIND=1
 			shift ;;
 		--stdin) input="$2"; shift 2 ;;
+		--shortio) spec="$2"; shift 2 ;;
+		--hosts) hosts="$2"; shift 2 ;;
 		*) echo "run_client: unknown option $1" >&2; return 2 ;;
 		esac
 	done
+	mapfile -t wrap < <(sl_wrap "$hosts" "$spec")
 	limit=$(scaled "$1" "$factor" "$floor")
 	shift
 	SL_CLIENT_LIMIT=$limit
 	printf '%s\n' "$*" >"$EVID/command"
 	status=0
 	# -k 0.2: a client gets no grace after its deadline (a server does)
-	contain -t "$limit" -k 0.2 -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${vg[@]}" "$@" \
+	contain -t "$limit" -k 0.2 -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${wrap[@]}" "${vg[@]}" "$@" \
 		<"$input" >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
 	verdict=$(cat "$EVID/status" 2>/dev/null)
 	case $verdict in
@@ -389,6 +426,161 @@ expect_stderr_says() {
 		"command: $(cat "$EVID/command")" \
 		"stdout:" "$(show "$EVID/stdout")"
 }
+
+# ---- faults that loopback never makes -----------------------------------
+
+# Loopback never cuts a send() short, never interrupts a call, and gives a
+# name one address.  The grader makes these happen, and where it cannot,
+# the test that needs them says SKIP (0 points), never passes.
+
+# shortio_lib: the partial-I/O shim (grader/peers/shortio.c, built by make).
+shortio_lib() {
+	local f
+	for f in "$SL_PEERS/libshortio.so" "$SL_PEERS/libshortio.dylib"; do
+		[[ -f $f ]] && { printf '%s\n' "$f"; return 0; }
+	done
+	return 1
+}
+
+# shortio_env SPEC: the words "env VAR=VALUE..." that preload the shim,
+# with SPEC (MAX[,eintr=N][,files][,seed=S], see shortio.c), into the
+# program run after them; its log is $EVID/shortio.log.  env is the last
+# thing before the program, so only the program gets the shim.
+shortio_env() {
+	local lib
+	lib=$(shortio_lib) || lib=/nonexistent/libshortio
+	printf '%s\n' env "LD_PRELOAD=$lib" "DYLD_INSERT_LIBRARIES=$lib" \
+		"SL_SHORTIO=$1" "SL_SHORTIO_LOG=$EVID/shortio.log" \
+		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+
+# need_shortio: skip the test, with a notice, where the shim is not built.
+need_shortio() {
+	shortio_lib >/dev/null && return 0
+	skip "the grader's partial-I/O shim (build/peers/libshortio.*) is missing, so this test cannot run here (0 points); run make"
+}
+
+# expect_shortio_loaded: skip the test, with a notice, if the shim never
+# got into the program (a statically linked program, say): what it was
+# meant to show did not happen, so nothing can be judged.
+expect_shortio_loaded() {
+	grep -q "shortio loaded" "$EVID/shortio.log" 2>/dev/null && return 0
+	skip "the grader's partial-I/O shim could not be loaded into your program (is it statically linked?), so this test cannot judge it (0 points)"
+}
+
+# shortio_count OP [moved|EINTR]: how many OP calls (send, recv, ...) the
+# shim changed: cut short (moved) or failed with EINTR.
+shortio_count() {
+	local what="${2:-}"
+	case $what in
+	moved) what=" moved=" ;;
+	EINTR) what=" EINTR" ;;
+	esac
+	grep -c -- " $1 fd=.*$what" "$EVID/shortio.log" 2>/dev/null || true
+}
+
+# shortio_first OP: "ASKED MOVED" of the first OP call the shim cut short.
+shortio_first() {
+	sed -n "s/^[0-9]* $1 fd=[0-9]* asked=\([0-9]*\) moved=\([0-9]*\)$/\1 \2/p" \
+		"$EVID/shortio.log" 2>/dev/null | head -1
+}
+
+# shortio_said: one line saying what the shim did to the program's calls.
+shortio_said() {
+	local op n e parts=()
+	for op in send write recv read; do
+		n=$(shortio_count "$op" moved)
+		e=$(shortio_count "$op" EINTR)
+		((n + e > 0)) && parts+=("$op() $n cut short, $e failed with EINTR")
+	done
+	if ((${#parts[@]} == 0)); then
+		echo "the grader's partial-I/O shim changed none of the program's calls"
+	else
+		local IFS=';'
+		echo "the grader's partial-I/O shim changed the program's calls (as a real network may): ${parts[*]}" | sed 's/;/; /g'
+	fi
+}
+
+# Private /etc/hosts: a program runs in a mount namespace of its own (and a
+# user namespace where the grader is not root) in which a file of the
+# test's is mounted over /etc/hosts.  Linux only; elsewhere the test skips.
+SL_UNSHARE=()
+sl_find_unshare() {
+	((${#SL_UNSHARE[@]})) && return 0
+	command -v unshare >/dev/null || return 1
+	local probe="${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/sl-hosts-probe.$$" try
+	printf '127.0.0.1 sl-probe.test\n' >"$probe"
+	for try in "-rm" "-m"; do
+		# shellcheck disable=SC2016 # $0 is for the inner shell
+		if unshare "$try" sh -c 'mount --bind "$0" /etc/hosts && grep -q sl-probe /etc/hosts' \
+			"$probe" 2>/dev/null; then
+			SL_UNSHARE=(unshare "$try")
+			rm -f "$probe"
+			return 0
+		fi
+	done
+	rm -f "$probe"
+	return 1
+}
+
+# hosts_wrap FILE: the words that run a program with FILE as /etc/hosts.
+hosts_wrap() {
+	sl_find_unshare || return 1
+	# shellcheck disable=SC2016 # $0 and $@ are for the inner shell
+	printf '%s\n' "${SL_UNSHARE[@]}" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$1"
+}
+
+# sl_wrap HOSTS SPEC: the words that go before a program under test to
+# give it HOSTS as /etc/hosts and the shim with SPEC (either may be "").
+sl_wrap() {
+	[[ -n $1 ]] && hosts_wrap "$1"
+	[[ -n $2 ]] && shortio_env "$2"
+	return 0
+}
+
+# in_hosts FILE COMMAND...: run one of the grader's own COMMANDs with FILE
+# as /etc/hosts.
+in_hosts() {
+	local file="$1" wrap
+	shift
+	mapfile -t wrap < <(hosts_wrap "$file")
+	"${wrap[@]}" "$@"
+}
+
+# two_address_name: a host name, sl-multi.test, with two loopback
+# addresses in a private hosts file, $EVID/hosts (pass it with --hosts).
+# Sets MULTI_NAME, MULTI_FIRST (the address getaddrinfo gives first: the
+# test leaves it refusing) and MULTI_LAST (the one to listen on).  The pair
+# is ::1 and 127.0.0.1 where this machine has IPv6 loopback, else
+# 127.0.0.2 and 127.0.0.1.  Skips, with a notice, where a private hosts
+# file cannot be arranged.
+two_address_name() {
+	local order
+	MULTI_NAME=sl-multi.test
+	HOSTS_FILE="$EVID/hosts"
+	if ! sl_find_unshare; then
+		skip "this machine cannot give a program a private /etc/hosts (Linux: unshare -m needs root or user namespaces), so a name with two addresses cannot be made and this test cannot run (0 points)"
+	fi
+	{
+		echo "127.0.0.1 localhost"
+		echo "::1 localhost ip6-localhost"
+		if "${SL_PEERS:?}/porttool" free ::1 >/dev/null 2>&1; then
+			echo "::1 $MULTI_NAME"
+		else
+			echo "127.0.0.2 $MULTI_NAME"
+		fi
+		echo "127.0.0.1 $MULTI_NAME"
+	} >"$HOSTS_FILE"
+	mapfile -t order < <(in_hosts "$HOSTS_FILE" "$SL_PEERS/porttool" resolve "$MULTI_NAME" 2>/dev/null)
+	if ((${#order[@]} < 2)); then
+		skip "getaddrinfo gave $MULTI_NAME ${#order[@]} address(es) from a private hosts file that lists two, so this test cannot run here (0 points)"
+	fi
+	MULTI_FIRST="${order[0]}"
+	MULTI_LAST="${order[${#order[@]} - 1]}"
+}
+
+# refuses HOST PORT: true if nothing accepts on HOST:PORT now.
+refuses() { ! "${SL_PEERS:?}/porttool" wait "$1" "$2" 200 >/dev/null 2>&1; }
 
 # ---- valgrind -----------------------------------------------------------
 
