@@ -292,18 +292,20 @@ need_ipv6() {
 free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
 # start_server [--valgrind] [--nofile N] [--no-wait] [--shortio SPEC]
-# SECONDS PORT [HOST] -- PROGRAM [ARGS...]: start the program under test
-# as a server, for at most SECONDS (with at most N open descriptors; with
-# the partial-I/O shim), and wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
+# [--hosts FILE] SECONDS PORT [HOST] -- PROGRAM [ARGS...]: start the
+# program under test as a server, for at most SECONDS (with at most N open
+# descriptors; with the partial-I/O shim; with FILE as /etc/hosts), and
+# wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
 # server.stderr.  Fails the test, showing the server's output, if it dies
 # or does not accept within 3 s.  With --no-wait it returns at once, for
 # a test that must not connect first (the check is a connection).
 start_server() {
-	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0 wait=1 wrap=() spec=""
+	local vg=() limit port host=127.0.0.1 factor=1 floor=0 nofile=0 wait=1 wrap=() spec="" hosts=""
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--no-wait) wait=0; shift ;;
 		--shortio) spec="$2"; shift 2 ;;
+		--hosts) hosts="$2"; shift 2 ;;
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
 			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
@@ -312,7 +314,7 @@ start_server() {
 		*) echo "start_server: unknown option $1" >&2; return 2 ;;
 		esac
 	done
-	mapfile -t wrap < <(sl_wrap "" "$spec")
+	mapfile -t wrap < <(sl_wrap "$hosts" "$spec")
 	limit=$(scaled "$1" "$factor" "$floor")
 	port="$2"
 	shift 2
