@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # SL_* are read, and verdict set, by helpers.bash
+# shellcheck disable=SC2034,SC2154,SC2016 # SL_* are read, and verdict set, by helpers.bash; $0 is for inner shells
 # Tests of the grader's own helpers (grader/lib/helpers.bash) and of its C
 # tools (contain, porttool): the grader is only as good as these.
 
@@ -178,4 +178,56 @@ setup() {
 	run leaked_fds "$BATS_TEST_TMPDIR/vg.log"
 	[[ ${#lines[@]} -eq 4 ]]
 	[[ $output == *"socket 3"* ]]
+}
+
+@test "the partial-I/O shim cuts reads short, fails some with EINTR, and logs each" {
+	need_shortio
+	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	# cat reads the file on a descriptor above 2 ("files" mode) and, like
+	# any correct program, goes on after a short read and after EINTR (into
+	# a pipe: to a file, cat would copy with copy_file_range instead)
+	run_client --shortio 7,eintr=5,files 10 sh -c 'cat "$0" | cat' "$BATS_TEST_TMPDIR/data"
+	expect_exit 0
+	cmp "$BATS_TEST_TMPDIR/data" "$EVID/stdout"
+	expect_shortio_loaded
+	grep -q "shortio loaded in .*cat" "$EVID/shortio.log"
+	(($(shortio_count read moved) > 100))
+	(($(shortio_count read EINTR) > 10))
+	read -r asked moved <<<"$(shortio_first read)"
+	((asked > moved && moved >= 1 && moved <= 7))
+	[[ $(shortio_said) == *"read() "*" cut short, "*" failed with EINTR"* ]]
+	# without "files" only sockets are touched: cat's reads of a file are not
+	rm -f "$EVID/shortio.log"
+	run_client --shortio 7 10 sh -c 'cat "$0" | cat' "$BATS_TEST_TMPDIR/data"
+	[[ $(shortio_count read) -eq 0 ]]
+}
+
+@test "two_address_name gives a name two addresses, the first of them refusing" {
+	two_address_name
+	[[ $MULTI_NAME == sl-multi.test && $MULTI_FIRST != "$MULTI_LAST" ]]
+	run_client --hosts "$HOSTS_FILE" 5 "$SL_PEERS/porttool" resolve "$MULTI_NAME"
+	expect_exit 0
+	[[ $(head -1 "$EVID/stdout") == "$MULTI_FIRST" && $(tail -1 "$EVID/stdout") == "$MULTI_LAST" ]]
+	# the machine's own /etc/hosts is untouched
+	run ! "$SL_PEERS/porttool" resolve "$MULTI_NAME"
+	start_peer daytimed -a "$MULTI_LAST" -o 0
+	refuses "$MULTI_FIRST" "$PEER_PORT"
+	run ! refuses "$MULTI_LAST" "$PEER_PORT"
+}
+
+@test "fail names a starter's stub as the root cause, and keeps the first cause" {
+	echo "webclient: http://x/: parse_url() is not written yet (step 1)" >"$EVID/stderr"
+	run fail FAIL "the program never connected"
+	[[ $(cat "$EVID/cause") == "parse_url() is not written yet (step 1)" ]]
+	cause "something else (step 9)"
+	[[ $(cat "$EVID/cause") == "parse_url() is not written yet (step 1)" ]]
+	rm -f "$EVID/cause" "$EVID/stderr"
+	echo "echoserver: step 1 is not written yet: no listening socket" >"$EVID/server.stderr"
+	run fail FAIL "no ready line"
+	[[ $(cat "$EVID/cause") == "step 1 is not written yet: no listening socket" ]]
+	# a lab's own diagnosis runs when no stub shows
+	rm -f "$EVID/cause" "$EVID/server.stderr"
+	lab_diagnose() { cause "the body stops at the first 0x00 (step 6)"; }
+	run fail FAIL "short body"
+	[[ $(cat "$EVID/cause") == "the body stops at the first 0x00 (step 6)" ]]
 }
