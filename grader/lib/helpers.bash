@@ -7,6 +7,7 @@
 #   SL_BIN        the student's program, compiled
 #   SL_PEERS      the folder of the grader's C peers (contain, porttool, ...)
 #   SL_EVIDENCE   where each test leaves its evidence (one folder a test)
+#   SL_SRC        the C file it was compiled from (a test may build it again)
 #   SL_VALGRIND   "valgrind" if installed, empty if not
 # and optionally TIMEOUT_SCALE (a number, default 1) to stretch every limit.
 #
@@ -159,13 +160,27 @@ show() {
 			-e 's/\t/\\t/g' -e 's/^/  | /'
 		[[ -n $(tail -c 1 "$file") ]] && echo "  (no newline at the end)"
 	else
-		head -c "$((max / 4 < 256 ? 256 : max / 4))" "$file" | od -Ax -tx1z -v |
-			sed -e 's/^/  /'
+		max=$((max / 4 < 256 ? 256 : max / 4))
+		head -c "$max" "$file" | od -Ax -tx1z -v | sed -e 's/^/  /'
 	fi
 	if [[ $size -gt $max ]]; then
-		echo "  ... ($size bytes in all)"
+		show_cut "$file" "$size" "$max"
 	fi
 	return 0
+}
+
+# show_cut FILE SIZE SHOWN: the line that says a listing was cut, and
+# where all of it is (the evidence folder keeps files up to 1 MiB whole).
+show_cut() {
+	local where=""
+	if [[ -n ${EVID:-} && $1 == "$EVID"/* ]]; then
+		if (($2 <= 1048576)); then
+			where="; all of it is in the evidence folder: ${1#"$EVID"/}"
+		else
+			where="; its first 64 KiB are in the evidence folder: ${1#"$EVID"/}"
+		fi
+	fi
+	echo "  ... (the first $3 of $2 bytes shown$where)"
 }
 
 # first_difference EXPECTED ACTUAL: one line naming the first byte where

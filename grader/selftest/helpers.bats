@@ -52,7 +52,10 @@ setup() {
 	[[ $output == *"0 bytes"* ]]
 	head -c 5000 /dev/zero | tr '\0' 'a' >"$BATS_TEST_TMPDIR/long"
 	run show "$BATS_TEST_TMPDIR/long" 100
-	[[ $output == *"(5000 bytes in all)"* ]]
+	[[ $output == *"(the first 100 of 5000 bytes shown)"* ]]
+	cp "$BATS_TEST_TMPDIR/long" "$EVID/stderr"
+	run show "$EVID/stderr" 100
+	[[ $output == *"(the first 100 of 5000 bytes shown; all of it is in the evidence folder: stderr)"* ]]
 }
 
 @test "fail records the verdict and the message for the report" {
