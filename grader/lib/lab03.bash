@@ -14,21 +14,24 @@
 
 
 
-# start_echoserver [--valgrind] [--nofile N] [--host HOST [--with-a]]
-# SECONDS: start the program under test for at most SECONDS on a free port
-# of HOST (default 127.0.0.1, given as -a HOST unless it is that default,
-# or always with --with-a) and wait until it accepts.  Sets PORT, HOST and
-# SERVER_ARGS (its options).  Tries a second port if another program took
-# the first one meanwhile ("in use" on stderr).
+# start_echoserver [--valgrind] [--nofile N] [--shortio SPEC] [--hosts FILE]
+# [--host HOST [--with-a] [--name NAME]] SECONDS: start the program under
+# test for at most SECONDS on a free port of HOST (default 127.0.0.1,
+# given as -a HOST unless it is that default, or always with --with-a;
+# with --name, -a NAME, a name that resolves to HOST among others) and
+# wait until it accepts (--shortio, --hosts: as start_server).  Sets PORT,
+# HOST and SERVER_ARGS (its options).  Tries a second port if another
+# program took the first one meanwhile ("in use" on stderr).
 start_echoserver() {
-	local opts=() args try with_a=0
+	local opts=() args try with_a=0 name=""
 	HOST=127.0.0.1
 	while [[ $1 == --* ]]; do
 		case $1 in
 		--valgrind) opts+=(--valgrind); shift ;;
-		--nofile) opts+=(--nofile "$2"); shift 2 ;;
+		--nofile | --shortio | --hosts) opts+=("$1" "$2"); shift 2 ;;
 		--host) HOST="$2"; shift 2 ;;
 		--with-a) with_a=1; shift ;;
+		--name) name="$2"; shift 2 ;;
 		*) echo "start_echoserver: unknown option $1" >&2; return 2 ;;
 		esac
 	done
@@ -37,6 +40,7 @@ start_echoserver() {
 		PORT=$(free_port "$HOST")
 		args=(-p "$PORT")
 		[[ $HOST == 127.0.0.1 && $with_a == 0 ]] || args=(-a "$HOST" -p "$PORT")
+		[[ -n $name ]] && args=(-a "$name" -p "$PORT")
 		SERVER_ARGS="${args[*]}"
 		if start_server "${opts[@]}" "$1" "$PORT" "$HOST" -- "$SL_BIN" "${args[@]}"; then
 			return 0
@@ -75,13 +79,14 @@ launch_echoserver() {
 }
 
 
-# hold_port: have another program listen on a free port of 127.0.0.1
-# (porttool taken), for a test of the "port in use" error.  Sets HELD_PORT.
+# hold_port [HOST [PORT]]: have another program listen on a free port
+# (or PORT) of HOST (default 127.0.0.1) (porttool taken), for a test of
+# the "port in use" error.  Sets HELD_PORT.
 hold_port() {
-	local i
+	local i host="${1:-127.0.0.1}"
 	for _ in 1 2; do
-		HELD_PORT=$(free_port)
-		background 20 porttool "$SL_PEERS/porttool" taken 127.0.0.1 "$HELD_PORT"
+		HELD_PORT=${2:-$(free_port "$host")}
+		background 20 porttool "$SL_PEERS/porttool" taken "$host" "$HELD_PORT"
 		for ((i = 0; i < 40; i++)); do
 			grep -q ready "$EVID/porttool.out" && return 0
 			kill -0 "$BG_PID" 2>/dev/null || break
@@ -200,6 +205,8 @@ server_said() {
 talk_verdict() {
 	if ! server_alive && grep -q '^signal' "$EVID/server.status" 2>/dev/null; then
 		echo CRASH
+	elif grep -qE 'first difference at byte [0-9]+: expected [^,]*, got 0x' "$TALK"; then
+		echo FAIL # wrong bytes came back: the deadline that followed is no matter
 	elif grep -qE 'before the deadline|did not close|timeout after' "$TALK" ||
 		[[ $(cat "${TALK%.out}.status" 2>/dev/null) == timeout ]]; then
 		echo TIME
@@ -350,17 +357,23 @@ zombies_of() {
 # has reset is gone from /proc/net/tcp while the server still holds it:
 # counting what it holds, not what /proc/net/tcp lists, sees it too.
 open_connections() {
+	# shellcheck disable=SC2046 # one PID a word
+	connections_of $(server_pids)
+}
+
+# connections_of PID...: how many sockets those processes hold, other than
+# listening ones (a socket held by two processes, after fork, counts once).
+connections_of() {
 	local pid fd link inodes=()
 	[[ -r /proc/net/tcp ]] || { echo 0; return; }
-	for pid in $(server_pids); do
+	for pid in "$@"; do
 		for fd in /proc/"$pid"/fd/*; do
 			link=$(readlink "$fd" 2>/dev/null) || continue
 			[[ $link == socket:\[*\] ]] && inodes+=("${link//[!0-9]/}")
 		done
 	done
 	((${#inodes[@]})) || { echo 0; return; }
-	# /proc/net/tcp: field 4 is the state (0A: listening), 10 the inode;
-	# a socket held by two processes (fork) counts once
+	# /proc/net/tcp: field 4 is the state (0A: listening), 10 the inode
 	awk -v list="${inodes[*]}" 'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) held[a[i]] = 1 }
 		FNR > 1 && $4 == "0A" { delete held[$10] }
 		END { for (i in held) c++; print c + 0 }' \
@@ -403,5 +416,180 @@ wait_quiet() {
 		fi
 		sleep 0.05
 	done
+	return 0
+}
+
+# ---- the faults that loopback never makes, and their evidence -----------
+
+# shortio_story OP: one line, in a student's words, on the first OP call
+# (send or recv) the shim cut short: "send() took 7 of 78 bytes".
+shortio_story() {
+	local first asked moved
+	first=$(shortio_first "$1")
+	[[ -n $first ]] || return 0
+	read -r asked moved <<<"$first"
+	if [[ $1 == send ]]; then
+		echo "the first short one: send() took $moved of $asked bytes; the other $((asked - moved)) must be sent by another send() (send_all's loop)"
+	else
+		echo "the first short one: recv() returned $moved bytes where $asked would fit: what had arrived, not a message"
+	fi
+}
+
+# listening_inodes PORT: the inodes of the sockets listening on PORT (any
+# address), from /proc/net/tcp and tcp6, one a line (Linux; elsewhere none).
+listening_inodes() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v port="$hex" 'FNR > 1 && $4 == "0A" { n = split($2, a, ":"); if (a[n] == port) print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# holders_of INODE...: the PIDs of the processes that hold one of those
+# sockets open, among all processes this user can see, one a line.
+holders_of() {
+	local fd link pid want=" $* "
+	for fd in /proc/[0-9]*/fd/*; do
+		link=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $link == socket:\[*\] ]] || continue
+		link=${link//[!0-9]/}
+		[[ $want == *" $link "* ]] || continue
+		pid=${fd#/proc/}
+		echo "${pid%%/*}"
+	done | sort -un
+}
+
+# lowest_free_fd PID: the lowest descriptor number PID has not open (what
+# its next accept() would return).
+lowest_free_fd() {
+	local n=0
+	while [[ -e /proc/$1/fd/$n ]]; do
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# cpu_ticks PID...: the CPU time the processes have used so far, user and
+# system, in clock ticks (Linux /proc/PID/stat, fields 14 and 15).
+cpu_ticks() {
+	local pid sum=0 t
+	for pid in "$@"; do
+		# the command name (field 2) may hold spaces: count from its ')'
+		t=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		sum=$((sum + ${t:-0}))
+	done
+	echo "$sum"
+}
+
+# lab03_source: the path of the C file under test.  The driver passes only
+# the binary: SL_SRC where a driver sets it, else the source named in the
+# binary's debug information (it is compiled with -g).  Fails if unknown.
+lab03_source() {
+	local name dir
+	if [[ -n ${SL_SRC:-} && -f $SL_SRC ]]; then
+		printf '%s\n' "$SL_SRC"
+		return 0
+	fi
+	command -v readelf >/dev/null || return 1
+	name=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
+		sed -n 's/.*DW_AT_name *:.*): \(.*\.c\) *$/\1/p; s/.*DW_AT_name *: \([^()]*\.c\) *$/\1/p' | head -1)
+	dir=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
+		sed -n 's/.*DW_AT_comp_dir *:.*): \(.*\) *$/\1/p; s/.*DW_AT_comp_dir *: \([^()]*\) *$/\1/p' | head -1)
+	[[ -n $name ]] || return 1
+	[[ $name == /* ]] || name="$dir/$name"
+	[[ -f $name ]] || return 1
+	printf '%s\n' "$name"
+}
+
+# ---- root causes ---------------------------------------------------------
+
+# lab_diagnose: called by fail (helpers.bash) when a test fails: name the
+# root cause where the evidence shows it beyond doubt, whichever test
+# caught it.  (Causes that only one test can tell apart, that test names
+# itself with cause.)
+lab_diagnose() {
+	local err="$EVID/server.stderr" st n last
+	[[ -f $err ]] || return 0
+	st=$(cat "$EVID/server.status" 2>/dev/null)
+	# A child back in the parent's accept loop, on the listener it closed.
+	if grep -qiE 'accept.*(bad file descriptor|not a socket|invalid argument)' "$err"; then
+		cause "'accept: Bad file descriptor' on stderr: a child went back into the accept loop; end the child with exit(), never return (step 5)"
+		return 0
+	fi
+	if [[ $st == "signal SIGPIPE" ]]; then
+		cause "the server was killed by SIGPIPE: keep signal(SIGPIPE, SIG_IGN) in main(), so that send() to a client that has gone fails with EPIPE instead"
+		return 0
+	fi
+	last=$(grep -v '^==' "$err" | tail -1)
+	if [[ $st == exit* ]] && [[ $last == *"Interrupted system call"* ]]; then
+		cause "the server exited after a call failed with EINTR ('$last'): a signal (SIGCHLD) is no error; SA_RESTART (step 5), and EINTR means try again (steps 3 and 4)"
+		return 0
+	fi
+	if [[ $st == exit* ]] && [[ $last == *accept* ]]; then
+		cause "the server exited after a failed accept() ('$last'): return -1 and let serve_forever() try again (step 3)"
+		return 0
+	fi
+	# The port on the ready line: the grader's, or its two bytes swapped?
+	n=$(sed -n 's/^Server is ready on .*:\([0-9][0-9]*\)[[:space:]]*$/\1/p' "$EVID/server.stdout" 2>/dev/null | head -1)
+	if [[ -n $n && -n ${PORT:-} && $PORT != 0 && $n != "$PORT" ]] &&
+		((n == ((PORT & 255) << 8 | PORT >> 8))); then
+		cause "the server listens on port $n, which is $PORT with its two bytes swapped: a port in a sockaddr is in network byte order, htons(); getaddrinfo() does it for you (step 1)"
+		return 0
+	fi
+	n=$(grep -c 'Too many open files' "$err" 2>/dev/null || true)
+	if ((n > 0)) && [[ $BATS_TEST_DESCRIPTION != *"lack of descriptors"* ]]; then
+		cause "the server ran out of descriptors ('Too many open files' $n times on stderr): close every connection once its client is done; with fork, the parent close()s its copy at once (step 5)"
+		return 0
+	fi
+	return 0
+}
+
+# closing_cause: after a talk whose client waited in vain for the server
+# to close (-H), name why, where the server's processes show it: a parent
+# that still holds a connection, in a server that forks a child per
+# client (its copy keeps the connection open, step 5), or else no close()
+# after recv() returned 0 (step 4).  Whether it forks: a new client, idle
+# for a moment, makes a second process or not.
+closing_cause() {
+	local main held i forks=0 probe
+	((TALK_STATUS != 0)) || return 0
+	grep -q 'did not close' "$TALK" 2>/dev/null || return 0
+	main=$(server_main_pid)
+	[[ -n $main && -r /proc/net/tcp ]] || return 0
+	held=$(connections_of "$main")
+	if ((held > 0)); then
+		background 5 probe "$SL_PEERS/tcpclient" -i "$(ms 1)" -t "$(ms 2)" -m x "$HOST" "$PORT"
+		probe=$BG_PID
+		for ((i = 0; i < 20; i++)); do
+			(($(server_pids | wc -l) > 1)) && { forks=1; break; }
+			sleep 0.05
+		done
+		kill "$probe" 2>/dev/null
+	fi
+	if ((forks)); then
+		cause "the parent process still holds its copy of the connection, so the client never sees it end: close(cfd) in the parent right after fork() (step 5)"
+	else
+		cause "the server never closed the connection after the client's end of stream: recv() returning 0 ends the loop, then close(cfd) (step 4)"
+	fi
+}
+
+# valgrind_cause: after expect_valgrind_clean failed, name the root cause
+# its logs show (the first that fits).
+valgrind_cause() {
+	local logs=()
+	mapfile -t logs < <(compgen -G "$EVID/valgrind*.log")
+	((${#logs[@]})) || return 0
+	if grep -q 'definitely lost' "${logs[@]}" && grep -A12 'definitely lost in' "${logs[@]}" | grep -q 'getaddrinfo'; then
+		cause "getaddrinfo()'s list is never freed on some path: freeaddrinfo(res) once the loop is done, whether or not an address worked (step 1)"
+	elif grep -qE 'Invalid (read|write)|uninitialised' "${logs[@]}"; then
+		cause "a memory error (valgrind names the line): the buffer holds the n bytes recv() returned, no more, and no terminating 0 (step 4)"
+	elif grep -A1 '== Open AF_INET' "${logs[@]}" | grep -q '<->.*:[0-9]'; then
+		if grep -A2 '== Open AF_INET' "${logs[@]}" | grep -q 'accept'; then
+			cause "a connection accept() returned is never closed: close(cfd) once its client is done, and with fork in the parent at once (step 5)"
+		else
+			cause "a socket is never closed: close() each socket that failed to bind or listen, and every connection once its client is done (steps 1 and 5)"
+		fi
+	elif grep -q '== Open AF_INET' "${logs[@]}"; then
+		cause "a socket is left open: close() each socket on which bind() or listen() failed before trying the next address (step 1)"
+	fi
 	return 0
 }

@@ -4,9 +4,12 @@
 # grader's TCP client (grader/peers/tcpclient.c), which sends while it
 # reads and checks every byte of the echo; binary data comes from a random
 # seed per run, so no answer can be hard-coded.  The tests check the
-# SPEC's contract only: any concurrency model (processes, threads, poll),
-# any listen() backlog and any wording of log lines will do.  100 points.
+# SPEC's contract and the handout's rules only: any concurrency model
+# (processes, threads, poll), any listen() backlog of 20 or more and any
+# wording of log lines will do.  grader/rules/03-echoserver.md says which
+# test grades which rule.  100 points.
 # shellcheck disable=SC2153,SC2154 # PORT, HOST, SERVER_PID, status, verdict: from the helpers
+# shellcheck disable=SC2030,SC2031,SC2034 # PORT, HOST, TALK_CMD, SERVER_ARGS: set for the helpers, in each test
 
 bats_require_minimum_version 1.5.0
 load ../lib/helpers
@@ -38,6 +41,7 @@ expect_ready_line() {
 		why="the server exited ($(cat "$EVID/server.status" 2>/dev/null)) without its ready line"
 	elif [[ ! -s $EVID/server.stdout ]]; then
 		why="nothing on stdout: into a file or a pipe, stdout is block-buffered, and printf's line waits in the buffer until fflush(stdout)"
+		cause "nothing on stdout while the server runs: fflush(stdout) right after printing the ready line (step 2)"
 	fi
 	fail FAIL "$why" "command:  $(cat "$EVID/server.command")" \
 		"expected on stdout: Server is ready on $1" \
@@ -61,7 +65,7 @@ text_messages() {
 	done
 }
 
-@test "[5] prints its usage for -h and exits 2 on bad usage" {
+@test "[3] prints its usage for -h and exits 2 on bad usage" {
 	hint "handout, the program's contract: -h prints the usage (exit 0); a bad option, a bad port or an extra argument exits 2 (the starter's main() does this)"
 	local port args why
 	port=$(free_port)
@@ -96,7 +100,7 @@ text_messages() {
 	done
 }
 
-@test "[5] prints its ready line, flushed, once it listens" {
+@test "[4] prints its ready line, flushed, once it listens" {
 	hint "handout step 2: printf \"Server is ready on %s\\n\" after listen(), then fflush(stdout) (before any fork)"
 	local n
 	launch_echoserver 10
@@ -117,6 +121,26 @@ text_messages() {
 			"got on stdout:" "$(show "$EVID/server.stdout")"
 		return 1
 	fi
+	# -p 0: the kernel picks a free port, and only the socket knows which.
+	local i line got
+	stop_process "$SERVER_PID"
+	mv "$EVID/server.stdout" "$EVID/server.first.stdout"
+	mv "$EVID/server.stderr" "$EVID/server.first.stderr"
+	start_server --no-wait 10 0 -- "$SL_BIN" -p 0
+	for ((i = 0; i < 60; i++)); do
+		line=$(grep -m1 "Server is ready on" "$EVID/server.stdout" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		server_alive || break
+		sleep "$(scaled 0.05)"
+	done
+	got=$(sed -n 's/.*:\([0-9][0-9]*\)[[:space:]]*$/\1/p' <<<"$line")
+	if [[ -n $got && $got != 0 ]] && "$SL_PEERS/porttool" wait 127.0.0.1 "$got" "$(ms 1)" "$SERVER_PID"; then
+		return 0
+	fi
+	cause "the ready line must show the port the socket is bound to: ask it with getsockname() (step 2)"
+	fail FAIL "started with -p 0 (the kernel picks a free port), the server's ready line says '${line:-nothing}': no port that accepts connections" \
+		"expected: Server is ready on 127.0.0.1:N, N the port the kernel chose (getsockname() tells it)" \
+		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
 }
 
 @test "[5] echoes the lecture's 'Hello, how are you?'" {
@@ -127,7 +151,7 @@ text_messages() {
 		"the same 21 bytes back"
 }
 
-@test "[10] echoes several messages on one connection, each over 1 KiB" {
+@test "[6] echoes several messages on one connection, each over 1 KiB" {
 	hint "handout step 4: one recv() returns one piece of the stream, not the whole conversation: call it again and again until it returns 0"
 	local seed talk_args
 	seed=$(random_number 1 2000000000)
@@ -141,15 +165,16 @@ $(show "$EVID/sent.txt" 200)" \
 		"received (received.txt):" "$(show "$EVID/received.txt" 200)"
 }
 
-@test "[10] closes the connection once the client has sent everything" {
+@test "[6] closes the connection once the client has sent everything" {
 	hint "handout step 4: when recv() returns 0 the client is done: stop and close() the connection (with fork, the parent closes its copy too)"
 	start_echoserver 10
 	talk 1 -e -H -m "${LECTURE}Fine, thanks.\\r\\n"
+	closing_cause
 	expect_echo "'Hello, how are you?\\r\\nFine, thanks.\\r\\n', then shutdown(SHUT_WR): the client's end of stream" \
 		"every byte back, then the server closes the connection (the client's recv() returns 0)"
 }
 
-@test "[10] echoes 4 MiB of binary data unchanged" {
+@test "[6] echoes 4 MiB of binary data unchanged" {
 	hint "handout step 4: send back exactly the n bytes recv() returned (not strlen(buf): the data holds zero bytes), all of them (send_all)"
 	local seed diff
 	seed=$(random_number 1 2000000000)
@@ -160,7 +185,7 @@ $(show "$EVID/sent.txt" 200)" \
 		"the same 4194304 bytes back, in order" ${diff:+"$diff"}
 }
 
-@test "[5] listens on IPv6 with -a ::1" {
+@test "[4] listens on IPv6 with -a ::1" {
 	hint "handout step 1: getaddrinfo() with AF_UNSPEC and AI_PASSIVE, then socket() with the ai_family it returns"
 	need_ipv6
 	start_echoserver --host ::1 10
@@ -169,7 +194,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_ready_line "[::1]:$PORT" "::1:$PORT"
 }
 
-@test "[5] listens only on the address -a names" {
+@test "[4] listens only on the address -a names" {
 	hint "handout step 1: pass the -a address to getaddrinfo(); with NULL (and AI_PASSIVE) it gives the wildcard address, 0.0.0.0 or ::, and the server listens on every address of the machine, open to the whole network"
 	local others=() other
 	start_echoserver --host 127.0.0.1 --with-a 10
@@ -197,7 +222,7 @@ $(show "$EVID/sent.txt" 200)" \
 	done
 }
 
-@test "[10] an idle client does not hold up others" {
+@test "[6] an idle client does not hold up others" {
 	hint "handout step 5: serve each client in a process (fork) or thread of its own, so that accept() runs again at once"
 	start_echoserver 10
 	# The idle client stays connected while 4 others come and go: a
@@ -213,7 +238,7 @@ $(show "$EVID/sent.txt" 200)" \
 		${stuck:+"$stuck"}
 }
 
-@test "[10] serves 50 clients at once, each its own data, then leaves no zombie or process" {
+@test "[6] serves 50 clients at once, each its own data, then leaves no zombie or process" {
 	hint "handout step 5: serve each client in a process (fork) or thread of its own, with its own buffer"
 	local seed
 	seed=$(random_number 1 2000000000)
@@ -225,8 +250,8 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_cleaned_up "the 50 clients"
 }
 
-@test "[5] survives clients that reset or close without reading" {
-	hint "handout steps 3 to 5: ECONNRESET or EPIPE ends that one client (warn and stop), SIGPIPE stays ignored, and no accept() error ends the server"
+@test "[4] keeps serving after clients reset or close without reading" {
+	hint "handout steps 3 to 5: ECONNRESET or EPIPE ends that one client (warn and stop), and no accept() error ends the server (whether a child process died of SIGPIPE is the valgrind test's business: it sees each process end)"
 	start_echoserver 15
 	talk 2 -c 5 -n 1000000 -r 100000
 	# Half the bytes, a pause (their echo is read), the other half, close:
@@ -238,7 +263,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_server_alive "clients that vanished"
 }
 
-@test "[5] reports a port already in use (exit 1), without a ready line" {
+@test "[3] reports a port already in use (exit 1), without a ready line" {
 	hint "handout step 1: when bind() fails, warn(\"bind %s:\", where) (strerror says why) and return -1 so main() exits 1; step 2: no ready line before listen()"
 	local port
 	hold_port
@@ -258,7 +283,7 @@ $(show "$EVID/sent.txt" 200)" \
 	fi
 }
 
-@test "[5] restarts at once on the same port (SO_REUSEADDR)" {
+@test "[4] restarts at once on the same port (SO_REUSEADDR)" {
 	hint "handout step 1: setsockopt(SO_REUSEADDR) on the listening socket, before bind()"
 	start_echoserver 15
 	local first=$SERVER_PID client i
@@ -295,7 +320,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_echo "'Hello again\\r\\n' to the restarted server" "the same bytes back"
 }
 
-@test "[5] serves 500 connections in turn with 64 descriptors" {
+@test "[4] serves 500 connections in turn with 64 descriptors" {
 	hint "handout step 5: the parent close()s its copy of every connection"
 	local seed
 	seed=$(random_number 1 2000000000)
@@ -307,8 +332,8 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_echo "'One more\\r\\n' after the 500 connections" "its echo"
 }
 
-@test "[5] runs clean under valgrind: no memory errors, leaks, open descriptors or SIGPIPE" {
-	hint "handout steps 1-5: freeaddrinfo(), close() every connection, and keep SIGPIPE ignored (main() does) so that no process dies of it"
+@test "[4] runs clean under valgrind: no memory errors, leaks, open descriptors or SIGPIPE" {
+	hint "valgrind names the line of each problem in the evidence folder's valgrind.*.log: the memory and descriptors of step 1 (freeaddrinfo) and steps 4 and 5 (close), SIGPIPE ignored in main()"
 	need_valgrind
 	local seed log dead
 	seed=$(random_number 1 2000000000)
@@ -325,6 +350,7 @@ $(show "$EVID/sent.txt" 200)" \
 		dead=$(sed -n 's/.*Process terminating with default action of signal [0-9]* (\(SIG[A-Z]*\)).*/\1/p' "$log" |
 			grep -v -e SIGTERM -e SIGKILL | head -1)
 		if [[ -n $dead ]]; then
+			[[ $dead == SIGPIPE ]] && cause "a process of the server was killed by SIGPIPE when a client had gone: keep signal(SIGPIPE, SIG_IGN) in main() (or send with MSG_NOSIGNAL)"
 			fail CRASH "a process of the server was killed by $dead ($(basename "$log"))" \
 				"sent:     3 clients sent 100000 bytes each and closed without reading the echo (the server's next send() hits a closed connection); 2 reset theirs" \
 				"expected: every process of the server lives on$([[ $dead == SIGPIPE ]] && echo " (with SIGPIPE ignored, send() fails with EPIPE instead)")" \
@@ -332,5 +358,271 @@ $(show "$EVID/sent.txt" 200)" \
 			return 1
 		fi
 	done
-	expect_valgrind_clean --fds
+	expect_valgrind_clean --fds || { valgrind_cause; return 1; }
+}
+
+# ---- what loopback never does, made to happen ---------------------------
+
+@test "[6] echoes 1 MiB when each send() and recv() moves only a few bytes" {
+	hint "handout step 4: send() may take fewer bytes than asked; send_all() sends the rest, in a loop, until every byte has gone"
+	need_shortio
+	local seed diff said story
+	seed=$(random_number 1 2000000000)
+	start_echoserver --shortio 3000 15
+	talk 4 -e -n 1048576 -s "$seed" -o "$EVID/received.bin"
+	expect_shortio_loaded
+	if (($(shortio_count send moved) + $(shortio_count write moved) == 0)); then
+		((TALK_STATUS == 0)) &&
+			skip "the grader's partial-I/O shim cut none of the server's send() or write() calls short (does it send with sendmsg() or writev()?), so this test cannot judge its send loop (0 points)"
+	fi
+	((TALK_STATUS == 0)) && return 0
+	said=$(shortio_said)
+	story=$(shortio_story send)
+	[[ -n $story ]] || story=$(shortio_story write | sed 's/send()/write()/g')
+	diff=$(binary_difference "$seed" 1048576 "$EVID/received.bin")
+	if grep -q 'first difference' "$TALK" && [[ -n $story ]]; then
+		cause "a short send() was taken for the whole buffer: send_all() must loop until all n bytes have gone (step 4)"
+	fi
+	expect_echo "1048576 bytes of binary data (seed $seed), while the grader's shim made each send() and recv() of the server move 1 to 3000 bytes, as a busy network may" \
+		"the same 1048576 bytes back, in order" "$said" ${story:+"$story"} ${diff:+"$diff"} \
+		"(the shim's log of each call it changed is shortio.log in the evidence folder)"
+}
+
+@test "[4] carries on when recv() and send() fail with EINTR" {
+	hint "handout step 4: EINTR means a signal arrived before any byte moved: not an error; call recv() or send() again"
+	need_shortio
+	local seed said
+	seed=$(random_number 1 2000000000)
+	start_echoserver --shortio 65536,eintr=5 15
+	talk 4 -e -n 300000 -s "$seed"
+	expect_shortio_loaded
+	if (($(shortio_count recv EINTR) + $(shortio_count send EINTR) + $(shortio_count read EINTR) + $(shortio_count write EINTR) == 0)); then
+		skip "the grader's partial-I/O shim made none of the server's calls fail with EINTR, so this test cannot judge (0 points)"
+	fi
+	((TALK_STATUS == 0)) && return 0
+	said=$(shortio_said)
+	if grep -q 'Interrupted system call' "$EVID/server.stderr"; then
+		cause "EINTR was taken for an error and the client dropped ('$(grep -m1 'Interrupted system call' "$EVID/server.stderr")'): when recv() or send() fails with EINTR, call it again (step 4)"
+	fi
+	expect_echo "300000 bytes of binary data (seed $seed), while the grader's shim made every 5th send() or recv() of the server fail with EINTR (a signal arrived first), as a SIGCHLD may" \
+		"the same 300000 bytes back: EINTR means try again" "$said" \
+		"(the shim's log is shortio.log in the evidence folder)"
+}
+
+@test "[3] does not report EINTR as an error while clients come and go" {
+	hint "handout steps 3 and 5: sigaction() with SA_RESTART for SIGCHLD, and an accept() that fails with EINTR returns -1 quietly: a child that ended is no error"
+	start_echoserver 15
+	talk 2 -e -k 10 -m "$LECTURE"
+	talk 2 -e -c 10 -m "$LECTURE"
+	wait_quiet 1
+	local n
+	n=$(grep -c 'Interrupted system call' "$EVID/server.stderr" || true)
+	((n == 0)) && return 0
+	cause "stderr shows '$(grep -m1 'Interrupted system call' "$EVID/server.stderr")': a child's SIGCHLD interrupted a call, and EINTR was reported as an error; SA_RESTART in reap_children() (step 5), and EINTR is no accept() error (step 3)"
+	fail FAIL "after 20 clients came and went, one after another and then 10 at once, the server's stderr says 'Interrupted system call' $n times" \
+		"expected: no error for EINTR: it only means a signal (here SIGCHLD, a child ending) arrived during the call" \
+		"those lines ($((n < 4 ? n : 4)) of $n shown; the whole stderr is server.stderr in the evidence folder):" \
+		"$(grep -m4 'Interrupted system call' "$EVID/server.stderr" | sed -e 's/^/  | /')"
+}
+
+@test "[4] can be restarted on its port after being killed while a client is connected" {
+	hint "handout step 5: the child close()s the listening socket (only the parent accepts): a child that keeps it keeps the port busy after the parent is gone"
+	local port main victim i client holders=() inodes said
+	port=$(free_port)
+	PORT=$port HOST=127.0.0.1 SERVER_ARGS="-p $port"
+	# A shell between contain and the server, which stays when the server
+	# is killed by a signal: contain would otherwise end every child with
+	# it.  (A server that exits by itself ends the shell too.)
+	# shellcheck disable=SC2016 # $@ is for that shell
+	start_server 20 "$port" -- sh -c '"$@"; st=$?; [ "$st" -gt 128 ] && exec sleep 30; exit "$st"' \
+		sh "$SL_BIN" -p "$port" || return 1
+	background 20 client "$SL_PEERS/tcpclient" -e -m "$LECTURE" -i "$(ms 8)" -t "$(ms 12)" \
+		-L "$EVID/client.log" "$HOST" "$PORT"
+	client=$BG_PID
+	for ((i = 0; i < 40; i++)); do
+		(($(open_connections) > 0)) && break
+		sleep "$(scaled 0.05)"
+	done
+	main=$(server_main_pid)
+	victim=$(ps -A -o pid=,ppid= | awk -v p="$main" '$2 == p { print $1; exit }')
+	if [[ -z $victim ]]; then
+		fail FAIL "the server is gone before the test could kill it" "$(server_state); its stderr:" "$(server_said 8)"
+		return 1
+	fi
+	# SIGKILL: the server has no chance to tidy up, as after a crash
+	kill -KILL "$victim" 2>/dev/null
+	for ((i = 0; i < 40; i++)); do
+		kill -0 "$victim" 2>/dev/null || break
+		sleep 0.05
+	done
+	mapfile -t inodes < <(listening_inodes "$port")
+	((${#inodes[@]})) && mapfile -t holders < <(holders_of "${inodes[@]}")
+	mv "$EVID/server.stderr" "$EVID/server.first.stderr"
+	mv "$EVID/server.stdout" "$EVID/server.first.stdout"
+	if ((${#holders[@]})); then
+		cause "a child process kept the listening socket: after fork(), the child close()s lfd (step 5)"
+		fail FAIL "the server (PID $victim) was killed with a client connected; its port $port still has a listening socket, held by PID ${holders[*]}, a child serving that client" \
+			"expected: the port free, so that the server can start again at once" \
+			"$(ps -o pid,ppid,stat,args -p "$(IFS=,; echo "${holders[*]}")" 2>/dev/null | sed -e 's/^/  /')" \
+			"(new clients now queue on the child's listening socket, and nobody accepts them)"
+		return 1
+	fi
+	if ! start_server 10 "$port" -- "$SL_BIN" -p "$port"; then
+		said=$(cat "$EVID/message")
+		rm -f "$EVID/message"
+		grep -qi 'in use' "$EVID/server.stderr" &&
+			cause "a restart on the port of a killed server failed with 'Address already in use' although nothing listens there: SO_REUSEADDR before bind() (step 1)"
+		fail FAIL "the server was killed (SIGKILL, PID $victim) while a client was connected, then started again at once on port $port: it could not listen there" \
+			"$said"
+		return 1
+	fi
+	talk 1 -e -m "Hello again\\r\\n"
+	expect_echo "'Hello again\\r\\n' to the restarted server" "the same bytes back"
+	expect_ready_line --now "127.0.0.1:$port"
+	kill "$client" 2>/dev/null || true
+}
+
+@test "[3] lets 20 clients connect at the same moment (listen backlog)" {
+	hint "handout step 1: listen()'s backlog is how many connections the kernel completes and queues while the server is busy; 5 or 1 is tiny: BACKLOG 128 (or SOMAXCONN)"
+	local main i n=0 retries
+	start_echoserver 20
+	wait_quiet 1
+	main=$(server_main_pid)
+	[[ -n $main ]] || { expect_server_alive "starting"; return 1; }
+	# Stopped, the server accepts nobody: the kernel alone completes the
+	# handshakes, as many as the backlog has room for.  (A busy server,
+	# or a burst of clients, has the same effect for a moment.)
+	kill -STOP "$main"
+	background 20 burst "$SL_PEERS/tcpclient" -e -q -c 20 -m "$LECTURE" -C "$(ms 10)" \
+		-t "$(ms 5)" -L "$EVID/burst.log" "$HOST" "$PORT"
+	for ((i = 0; i < 20; i++)); do
+		n=$(grep -c 'connected to' "$EVID/burst.log" 2>/dev/null || true)
+		((n >= 20)) && break
+		sleep "$(scaled 0.05)"
+	done
+	kill -CONT "$main"
+	wait "$BG_PID" 2>/dev/null || true
+	TALK="$EVID/burst.out" TALK_STATUS=0
+	TALK_CMD="build/peers/tcpclient -e -q -c 20 -m 'Hello, how are you?\\r\\n' $HOST $PORT"
+	[[ $(cat "$EVID/burst.status" 2>/dev/null) == "exit 0" ]] || TALK_STATUS=1
+	expect_echo "20 clients connected at the same moment, each 'Hello, how are you?\\r\\n'" "each its echo"
+	((n >= 20)) && return 0
+	retries=$(grep -c 'again' "$EVID/burst.log" || true)
+	cause "listen() with a tiny backlog: the kernel queues only that many connections, and the others wait and try again; BACKLOG 128 (step 1)"
+	fail FAIL "with the server busy for a moment (the grader stopped it, SIGSTOP), 20 clients connected at once: only $n got in within $(scaled 1) s; the kernel dropped the others, which had to try again ($retries attempts in all)" \
+		"expected: all 20 queued by the kernel at once: a backlog of 20 or more (the starter's BACKLOG is 128)"
+}
+
+@test "[3] runs clean under AddressSanitizer, even when recv() fills the buffer" {
+	hint "handout step 4: buf holds the n bytes recv() returned, and is not a string: writing buf[n] = '\\0' writes past its end when recv() filled it"
+	local src asan port seed logs=()
+	src=$(lab03_source) ||
+		skip "the grader cannot find the source file under test (no SL_SRC, no readelf or no debug information), so it cannot build it with AddressSanitizer (0 points)"
+	asan="$EVID/echoserver-asan"
+	if ! "${CC:-cc}" -std=c11 -g -pthread -fsanitize=address -fno-omit-frame-pointer \
+		-o "$asan" "$src" >"$EVID/asan-compile.log" 2>&1; then
+		skip "this machine's compiler cannot build with -fsanitize=address (AddressSanitizer), so this test cannot run here (0 points)"
+	fi
+	seed=$(random_number 1 2000000000)
+	port=$(free_port)
+	PORT=$port HOST=127.0.0.1 SERVER_ARGS="-p $port"
+	start_server 20 "$port" -- env "ASAN_OPTIONS=log_path=$EVID/asan:detect_leaks=0" \
+		"$asan" -p "$port" || return 1
+	talk 4 -e -n 4194304 -s "$seed"
+	talk 2 -e -m "$LECTURE"
+	wait_quiet 1
+	mapfile -t logs < <(compgen -G "$EVID/asan.*")
+	if ((${#logs[@]})); then
+		grep -q 'stack-buffer-overflow' "${logs[@]}" && grep -q 'WRITE of size 1' "${logs[@]}" &&
+			cause "one byte written past the end of the buffer (buf[n] = '\\0' when recv() filled it): the data is bytes, not a string; use n (step 4)"
+		fail MEM "AddressSanitizer found a memory error in the server (its build of your file: cc -fsanitize=address)" \
+			"sent:     4194304 bytes of binary data (seed $seed), as fast as the server takes them (so recv() fills the whole buffer), then 'Hello, how are you?\\r\\n'" \
+			"AddressSanitizer said (the whole report: $(basename "${logs[0]}") in the evidence folder):" \
+			"$(awk '/==ERROR/ { on = 1 } on && /^$/ { exit } on' "${logs[0]}" | head -8 | sed -e 's/^/  /')"
+		return 1
+	fi
+	expect_echo "4194304 bytes of binary data (seed $seed), then 'Hello, how are you?\\r\\n', to the server built with AddressSanitizer" "the same bytes back"
+}
+
+@test "[3] pauses when accept() fails for lack of descriptors (EMFILE), then serves again" {
+	hint "handout step 3: after EMFILE (no descriptor left) accept() fails again at once: warn(\"accept:\"), pause 100 ms (nanosleep), return -1; never exit"
+	local main low soft t0 t1 l0 l1 c0 c1 lines cpu hz elapsed
+	[[ -d /proc/self/fd ]] && command -v prlimit >/dev/null ||
+		skip "this machine has no /proc or no prlimit, so the grader cannot take a running server's descriptors away (0 points)"
+	start_echoserver 20
+	wait_quiet 1
+	main=$(server_main_pid)
+	low=$(lowest_free_fd "$main")
+	soft=$(prlimit --pid "$main" --nofile --noheadings --output SOFT 2>/dev/null | tr -d ' ')
+	if [[ -z $soft ]] || ! prlimit --pid "$main" --nofile="$low:" 2>/dev/null; then
+		skip "the grader cannot lower the server's descriptor limit (prlimit), so this test cannot run here (0 points)"
+	fi
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	l0=$(wc -l <"$EVID/server.stderr")
+	c0=$(cpu_ticks "$main")
+	t0=$(date +%s%N)
+	# Two clients: the first may still get the descriptor of an accept()
+	# that was already waiting; the second finds none left.
+	background 20 clients "$SL_PEERS/tcpclient" -e -c 2 -m "$LECTURE" -C "$(ms 10)" \
+		-t "$(ms 10)" -L "$EVID/clients.log" "$HOST" "$PORT"
+	sleep "$(scaled 1)"
+	l1=$(wc -l <"$EVID/server.stderr")
+	c1=$(cpu_ticks "$main")
+	t1=$(date +%s%N)
+	prlimit --pid "$main" --nofile="$soft:" 2>/dev/null || true
+	wait "$BG_PID" 2>/dev/null || true
+	lines=$((l1 - l0))
+	elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }')
+	cpu=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v e="$elapsed" 'BEGIN { printf "%d\n", 100 * c / hz / e }')
+	printf '%s\n' "descriptor limit lowered to $low (from $soft) for $elapsed s: $lines lines on stderr, $cpu % of a CPU" >"$EVID/emfile.txt"
+	if ((lines > 50)) || ((cpu > 50)); then
+		cause "no pause after accept() failed with EMFILE: it fails again at once, in a tight loop; nanosleep() 100 ms before returning (step 3)"
+		fail FAIL "with no descriptor left for accept() (the grader lowered the server's limit to $low for $elapsed s while 2 clients waited), the server wrote $lines lines on stderr and used $cpu % of a CPU" \
+			"expected: a line and a pause of about 100 ms after each failed accept(): about 10 lines a second, and the CPU idle" \
+			"the first of those lines:" "$(sed -n "$((l0 + 1)),$((l0 + 3))p" "$EVID/server.stderr" | head -c 600 | sed -e 's/^/  | /')" \
+			"(server.stderr in the evidence folder holds them; a file over 1 MiB is cut to its first 64 KiB there, and emfile.txt keeps the count)"
+		return 1
+	fi
+	if ! server_alive; then
+		cause "the server exited when accept() failed with EMFILE: warn, pause and return -1, and let the loop try again (step 3)"
+		expect_server_alive "accept() failed for lack of descriptors"
+		return 1
+	fi
+	TALK="$EVID/clients.out" TALK_STATUS=0
+	TALK_CMD="build/peers/tcpclient -e -c 2 -m 'Hello, how are you?\\r\\n' $HOST $PORT"
+	[[ $(cat "$EVID/clients.status" 2>/dev/null) == "exit 0" ]] || TALK_STATUS=1
+	expect_echo "2 clients, each 'Hello, how are you?\\r\\n', while the server had no descriptor left for accept(); after $elapsed s the limit was raised again" \
+		"both get their echo once descriptors are there again: a failed accept() is tried again, never the end"
+}
+
+@test "[3] listens on the next address of a name when the first is taken" {
+	hint "handout step 1: walk getaddrinfo()'s whole list: when socket(), bind() or listen() fails on one address, close that socket and try the next"
+	local port i
+	two_address_name
+	for ((i = 0; i < 3; i++)); do
+		port=$(free_port "$MULTI_LAST")
+		"$SL_PEERS/porttool" free "$MULTI_FIRST" >/dev/null 2>&1 || break
+		hold_port "$MULTI_FIRST" "$port" 2>/dev/null && break
+		rm -f "$EVID/message" "$EVID/verdict"
+	done
+	PORT=$port HOST=$MULTI_LAST SERVER_ARGS="-a $MULTI_NAME -p $port"
+	if ! start_server --hosts "$HOSTS_FILE" 10 "$port" "$MULTI_LAST" -- "$SL_BIN" -a "$MULTI_NAME" -p "$port"; then
+		cause "the server gave up after the first address of -a $MULTI_NAME ($MULTI_FIRST, taken); the next ($MULTI_LAST) was free: on failure close that socket and try the next address (step 1)"
+		fail FAIL "-a $MULTI_NAME gives two addresses ($MULTI_FIRST first, then $MULTI_LAST: the grader's private /etc/hosts, $(basename "$HOSTS_FILE") in the evidence folder); another program listens on [$MULTI_FIRST]:$port" \
+			"expected: the server listens on $MULTI_LAST:$port, the next address"
+		return 1
+	fi
+	talk 1 -e -m "$LECTURE"
+	expect_echo "'Hello, how are you?\\r\\n' to $MULTI_LAST:$port (the server started with -a $MULTI_NAME, whose first address $MULTI_FIRST was taken)" \
+		"the same 21 bytes back"
+	expect_ready_line --now "$MULTI_LAST:$port" "[$MULTI_LAST]:$port"
+}
+
+@test "[2] frees and closes everything when the port is in use (valgrind)" {
+	hint "handout step 1: freeaddrinfo() on every path, the error path too, and close() each socket whose bind() failed"
+	need_valgrind
+	hold_port
+	run_client --valgrind 10 "$SL_BIN" -p "$HELD_PORT"
+	expect_exit 1 || { valgrind_cause; return 1; }
+	expect_valgrind_clean --fds || { valgrind_cause; return 1; }
 }
