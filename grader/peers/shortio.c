@@ -2,39 +2,51 @@
  * shortio - a preload library that makes a program's I/O behave the way
  * a real network can, and loopback never does: send(), write(), recv()
  * and read() move only a few bytes a call, and now and then fail with
- * EINTR before moving any.
+ * EINTR before moving any; and, on request, the rarer faults a server
+ * must survive (a slow or failing listen(), an aborted accept() with a
+ * signal on its heels, a process or thread that cannot be started, a
+ * connection reset under a recv()).
  *
- *   SL_SHORTIO=MAX[,eintr=N][,files][,seed=S]
+ *   SL_SHORTIO=MAX[,eintr=N][,files][,seed=S][,FAULT=N...]
  *   SL_SHORTIO_LOG=FILE
  *   LD_PRELOAD=build/peers/libshortio.so           (Linux)
  *   DYLD_INSERT_LIBRARIES=build/peers/libshortio.dylib   (macOS)
  *
  * MAX: each call moves 1 to MAX bytes (a seeded random count, so a run
- * can be repeated).  eintr=N: every Nth call fails with EINTR instead.
- * By default only sockets are touched; "files" adds pipes and files
- * above stderr (stdin, stdout and stderr are never touched).  A recv()
- * with MSG_WAITALL is left alone: it asked the kernel for all.
+ * can be repeated; 0: calls are not cut).  eintr=N: every Nth call fails
+ * with EINTR instead.  By default only sockets are touched; "files" adds
+ * pipes and files above stderr (stdin, stdout and stderr are never
+ * touched).  A recv() with MSG_WAITALL is left alone: it asked for all.
+ * The faults, each counted from 1 in the process that makes the calls:
+ *   listen-delay=MS   every listen() waits MS ms first
+ *   listen-fail=N     the Nth listen() fails with EADDRINUSE
+ *   spawn-fail=N      the Nth fork() or pthread_create() fails with EAGAIN
+ *   accept-abort=N    the Nth accept() fails with ECONNABORTED, and a
+ *                     SIGCHLD arrives before the program can read errno
+ *   recv-reset=N      from the Nth recv() or read() on a socket on, every
+ *                     one fails with ECONNRESET
  *
  * FILE gets one line when the library loads in a program ("PID shortio
  * loaded in PATH: ..."), so a test can prove it was there, then one line
  * per call it changed, for the grader's messages:
  *   PID send fd=5 asked=78 moved=7
  *   PID recv fd=5 asked=4096 EINTR
+ *   PID fork EAGAIN
  * After 2000 such lines a process logs only a count at exit.
  *
  * This is a test tool, not a lab: it uses dlsym(RTLD_NEXT) on Linux and
  * the __interpose section on macOS, neither of which a lab needs.
  */
-#if defined(__linux__)
-#define _GNU_SOURCE /* RTLD_NEXT */
-#else
 #define _POSIX_C_SOURCE 200809L
+#if defined(__APPLE__)
 #define _DARWIN_C_SOURCE
 #endif
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,17 +55,27 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef RTLD_NEXT
+/* glibc's and musl's value; <dlfcn.h> shows it only to _GNU_SOURCE, which
+ * would also give accept() a prototype this file cannot match. */
+#define RTLD_NEXT ((void *)-1L)
+#endif
 
 #define LOG_LINES 2000
 
-static long max_move;	     /* 0: the library is off */
+static int active;	     /* SL_SHORTIO was given */
+static long max_move;	     /* 0: calls are not cut */
 static long eintr_every;     /* 0: never */
 static int touch_files;	     /* pipes and files too, not only sockets */
 static int log_fd = -1;
 static atomic_ulong calls;   /* calls changed, for eintr= and the seed */
 static atomic_ulong logged;
 static unsigned long seed = 1;
+static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
+static atomic_ulong listens, spawns, accepts, socket_reads;
 
 /* ---- the real functions --------------------------------------------- */
 
@@ -65,6 +87,10 @@ static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_read)(int, void *, size_t);
+static int (*real_listen)(int, int);
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static pid_t (*real_fork)(void);
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 #define REAL(name) real_##name
 
 /* next(NAME, SLOT): the next definition of NAME after this library.
@@ -92,7 +118,7 @@ static void log_line(const char *fmt, ...)
 	;
 static void log_line(const char *fmt, ...)
 {
-	char line[160];
+	char line[512];
 	int n, m;
 	va_list ap;
 
@@ -127,35 +153,56 @@ static const char *program_path(void)
 	return path;
 }
 
+/* option(&P, NAME, &VALUE): if P starts with NAME ("eintr="), read the
+ * number after it into VALUE, move P past it and return 1; else 0. */
+static int option(const char **p, const char *name, long *value)
+{
+	size_t n = strlen(name);
+	char *end;
+
+	if (strncmp(*p, name, n) != 0)
+		return 0;
+	*value = strtol(*p + n, &end, 10);
+	*p = end;
+	return 1;
+}
+
 __attribute__((constructor)) static void shortio_init(void)
 {
 	const char *spec = getenv("SL_SHORTIO"), *path = getenv("SL_SHORTIO_LOG");
 	const char *p;
 	char *end;
+	long seed_option = 0;
 
 #if !defined(__APPLE__)
 	NEXT(send);
 	NEXT(write);
 	NEXT(recv);
 	NEXT(read);
+	NEXT(listen);
+	NEXT(accept);
+	NEXT(fork);
+	NEXT(pthread_create);
 #endif
-	if (spec == NULL || (max_move = strtol(spec, &end, 10)) < 1)
+	if (spec == NULL || (max_move = strtol(spec, &end, 10)) < 0 || end == spec)
 		return;
 	for (p = end; *p == ',';) {
 		p++;
-		if (strncmp(p, "eintr=", 6) == 0) {
-			eintr_every = strtol(p + 6, &end, 10);
-			p = end;
-		} else if (strncmp(p, "seed=", 5) == 0) {
-			seed = strtoul(p + 5, &end, 10);
-			p = end;
-		} else if (strncmp(p, "files", 5) == 0) {
+		if (strncmp(p, "files", 5) == 0) {
 			touch_files = 1;
 			p += 5;
-		} else {
+		} else if (!option(&p, "eintr=", &eintr_every) && !option(&p, "seed=", &seed_option) &&
+			   !option(&p, "listen-delay=", &listen_delay_ms) &&
+			   !option(&p, "listen-fail=", &listen_fail_at) &&
+			   !option(&p, "spawn-fail=", &spawn_fail_at) &&
+			   !option(&p, "accept-abort=", &accept_abort_at) &&
+			   !option(&p, "recv-reset=", &recv_reset_at)) {
 			break;
 		}
 	}
+	if (seed_option > 0)
+		seed = (unsigned long)seed_option;
+	active = 1;
 	if (path != NULL && *path != '\0') {
 		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 		if (log_fd >= 0 && log_fd < 10) {
@@ -169,8 +216,9 @@ __attribute__((constructor)) static void shortio_init(void)
 		if (log_fd >= 0)
 			(void)fcntl(log_fd, F_SETFD, FD_CLOEXEC);
 	}
-	log_line("shortio loaded in %s: at most %ld bytes a call, EINTR every %ld calls%s\n",
-		 program_path(), max_move, eintr_every, touch_files ? ", files and pipes too" : "");
+	log_line("shortio loaded in %s: at most %ld bytes a call, EINTR every %ld calls%s; %s\n",
+		 program_path(), max_move, eintr_every, touch_files ? ", files and pipes too" : "",
+		 getenv("SL_SHORTIO"));
 	atexit(at_exit_count);
 }
 
@@ -179,7 +227,7 @@ static int touched(int fd)
 {
 	struct stat st;
 
-	if (max_move < 1 || fd <= 2 || fd == log_fd || fstat(fd, &st) != 0)
+	if (!active || fd <= 2 || fd == log_fd || fstat(fd, &st) != 0)
 		return 0;
 	return S_ISSOCK(st.st_mode) || (touch_files && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode)));
 }
@@ -197,6 +245,8 @@ static ssize_t shorten(const char *op, int fd, size_t len)
 		errno = EINTR;
 		return -1;
 	}
+	if (max_move < 1)
+		return (ssize_t)len;
 	/* xorshift of the call number and the seed: repeatable sizes */
 	x = (n * 2654435761UL) ^ seed;
 	x ^= x << 13;
@@ -206,10 +256,10 @@ static ssize_t shorten(const char *op, int fd, size_t len)
 	return (ssize_t)(allowed < len ? allowed : len);
 }
 
-/* moved(OP, FD, LEN, GOT): log a call that moved fewer bytes than asked. */
-static ssize_t moved(const char *op, int fd, size_t len, ssize_t got)
+/* moved(OP, FD, LEN, ALLOWED, GOT): log a call the shim cut short. */
+static ssize_t moved(const char *op, int fd, size_t len, ssize_t allowed, ssize_t got)
 {
-	if (got > 0 && (size_t)got < len && atomic_fetch_add(&logged, 1) < LOG_LINES)
+	if (got > 0 && allowed < (ssize_t)len && atomic_fetch_add(&logged, 1) < LOG_LINES)
 		log_line("%s fd=%d asked=%zu moved=%zd\n", op, fd, len, got);
 	return got;
 }
@@ -223,13 +273,17 @@ static ssize_t moved(const char *op, int fd, size_t len, ssize_t got)
 			return call(len);                               \
 		if ((n_ = shorten(op, fd, len)) < 0)                    \
 			return -1;                                      \
-		return moved(op, fd, len, call((size_t)n_));            \
+		return moved(op, fd, len, n_, call((size_t)n_));        \
 	} while (0)
 
 #if defined(__APPLE__)
 #define EXPORT(name) static ssize_t my_##name
+#define EXPORT_INT(name) static int my_##name
+#define EXPORT_PID(name) static pid_t my_##name
 #else
 #define EXPORT(name) ssize_t name
+#define EXPORT_INT(name) int name
+#define EXPORT_PID(name) pid_t name
 #endif
 
 EXPORT(send)(int fd, const void *buf, size_t len, int flags)
@@ -246,9 +300,26 @@ EXPORT(write)(int fd, const void *buf, size_t len)
 #undef CALL
 }
 
+/* reset(OP, FD): whether this read of a socket must fail with ECONNRESET. */
+static int reset(const char *op, int fd)
+{
+	struct stat st;
+
+	if (recv_reset_at < 1 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (atomic_fetch_add(&socket_reads, 1) + 1 < (unsigned long)recv_reset_at)
+		return 0;
+	if (atomic_fetch_add(&logged, 1) < LOG_LINES)
+		log_line("%s fd=%d ECONNRESET\n", op, fd);
+	errno = ECONNRESET;
+	return 1;
+}
+
 EXPORT(recv)(int fd, void *buf, size_t len, int flags)
 {
 #define CALL(n) REAL(recv)(fd, buf, n, flags)
+	if (active && reset("recv", fd))
+		return -1;
 	if (flags & MSG_WAITALL)
 		return CALL(len);
 	WRAP_OUT("recv", CALL, fd, len);
@@ -258,8 +329,66 @@ EXPORT(recv)(int fd, void *buf, size_t len, int flags)
 EXPORT(read)(int fd, void *buf, size_t len)
 {
 #define CALL(n) REAL(read)(fd, buf, n)
+	if (active && fd > 2 && reset("read", fd))
+		return -1;
 	WRAP_OUT("read", CALL, fd, len);
 #undef CALL
+}
+
+/* ---- the faults ----------------------------------------------------- */
+
+/* nth(COUNTER, AT): whether this call, counted by COUNTER, is the AT-th. */
+static int nth(atomic_ulong *counter, long at)
+{
+	return atomic_fetch_add(counter, 1) + 1 == (unsigned long)at && at > 0;
+}
+
+EXPORT_INT(listen)(int fd, int backlog)
+{
+	if (active && listen_delay_ms > 0) {
+		struct timespec ts = { listen_delay_ms / 1000, listen_delay_ms % 1000 * 1000000L };
+		log_line("listen fd=%d delayed %ld ms\n", fd, listen_delay_ms);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			continue;
+	}
+	if (active && nth(&listens, listen_fail_at)) {
+		log_line("listen fd=%d EADDRINUSE\n", fd);
+		errno = EADDRINUSE;
+		return -1;
+	}
+	return REAL(listen)(fd, backlog);
+}
+
+EXPORT_INT(accept)(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (active && nth(&accepts, accept_abort_at)) {
+		log_line("accept fd=%d ECONNABORTED, then SIGCHLD\n", fd);
+		errno = ECONNABORTED;
+		/* a child's end, signalled between the failure and the program's
+		 * look at errno: a handler that does not keep errno changes it */
+		raise(SIGCHLD);
+		return -1;
+	}
+	return REAL(accept)(fd, addr, len);
+}
+
+EXPORT_PID(fork)(void)
+{
+	if (active && nth(&spawns, spawn_fail_at)) {
+		log_line("fork EAGAIN\n");
+		errno = EAGAIN;
+		return -1;
+	}
+	return REAL(fork)();
+}
+
+EXPORT_INT(pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+{
+	if (active && nth(&spawns, spawn_fail_at)) {
+		log_line("pthread_create EAGAIN\n");
+		return EAGAIN;
+	}
+	return REAL(pthread_create)(t, attr, start, arg);
 }
 
 #if defined(__APPLE__)
@@ -272,4 +401,8 @@ INTERPOSE(send);
 INTERPOSE(write);
 INTERPOSE(recv);
 INTERPOSE(read);
+INTERPOSE(listen);
+INTERPOSE(accept);
+INTERPOSE(fork);
+INTERPOSE(pthread_create);
 #endif
