@@ -4,134 +4,28 @@
 # moved by a random offset so no answer can be hard-coded, and runs the
 # student's gettime against it.  The client runs in a time zone that is
 # not UTC, so local-time conversions (mktime, localtime) show.  100 points.
+# The helpers (and the time limits) are in grader/lib/lab01.bash.
 # shellcheck disable=SC2154 # status and verdict are set by run_client
+# shellcheck disable=SC2034 # L01_*, PEER_* are read by lab01.bash's helpers
 
 bats_require_minimum_version 1.5.0
 load ../lib/helpers
+load ../lib/lab01
 
 # shellcheck disable=SC2034 # read by bats
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
 
-# Time limits for one run, in seconds (TIMEOUT_SCALE and valgrind stretch
-# them).  A correct gettime finishes in a few milliseconds on loopback;
-# the limits are short because a program that never ends waits out one of
-# them in every test, and the whole lab must grade within a minute.
-QUICK=1.5
-DRIP=2.5     # the reply dripped a byte every 10 ms: about 0.5 s
-DEADLINE=12  # gettime's own deadline is 10 s
+# The deadline test's 11 s run in the background while the others run.
+setup_file() { lab01_deadline_start; }
+teardown_file() { lab01_deadline_stop; }
 
 setup() {
 	sl_setup
 	export TZ=XST-5:30 # a zone 5 h 30 min from UTC, no daylight saving
+	L01_CASE=""
 }
 
-# random_offset ahead|behind|after-2038: seconds to move the server's
-# clock: ahead (1000 s to the end of 2037), behind (back as far as
-# 2001), or landing in 2040-2098 (past the 32-bit time_t limit).
-random_offset() {
-	local now lo hi
-	now=$(date +%s)
-	case $1 in
-	ahead) lo=1000 hi=$((2145916800 - now)) ;;        # .. 2038-01-01
-	behind) lo=$((978307200 - now)) hi=-1000 ;;       # 2001-01-01 ..
-	after-2038) lo=$((2208988800 - now)) hi=$((4070908800 - now)) ;; # 2040 .. 2099
-	esac
-	random_number "$lo" "$hi"
-}
-
-# tolerance: how far the offset may be from the server's, in seconds
-# (the server's second may tick over before the client reads its clock).
-tolerance() { awk -v k="${TIMEOUT_SCALE:-1}" -v f="${1:-1}" 'BEGIN { print int(k * f + 0.99) }'; }
-
-# sent: what the daytime peer sent, as its log shows it.
-sent() { sed -n 's/^\[.*\] sent[^:]*: //p' "$PEER_LOG" | tail -1; }
-
-# reproduce: a line telling the student how to replay this test by hand.
-reproduce() {
-	echo "to try it yourself: ./build/peers/daytimed -p 1313 $PEER_ARGS &"
-	echo "                    ./build/labs/01-gettime/gettime ${1:-127.0.0.1} 1313"
-}
-
-# explain_run: append what the server sent and what a correct gettime
-# prints to a failure already reported (for failures on the exit status).
-explain_run() {
-	{
-		if grep -q "connection accepted" "$PEER_LOG"; then
-			echo "the server sent: \"$(sent)\""
-		else
-			echo "the program never connected to the test server (port $PEER_PORT)"
-		fi
-		[[ -n ${1:-} ]] && echo "a correct gettime prints: $1"
-		reproduce "${2:-}"
-	} >>"$EVID/message"
-	return 1
-}
-
-# expect_time_output OFFSET TOLERANCE [HOST]: stdout is exactly the two
-# lines a correct gettime prints for the peer's last reply.
-expect_time_output() {
-	local offset="$1" tol="$2" expect line1 line2 lines got diff sign
-	expect_peer_contacted || return 1
-	expect=$(sed -n 's/^\[.*\] expect: //p' "$PEER_LOG" | tail -1)
-	sign=$(printf '%+d' "$offset")
-	lines=$(wc -l <"$EVID/stdout" | tr -d ' ')
-	line1=$(sed -n 1p "$EVID/stdout")
-	line2=$(sed -n 2p "$EVID/stdout")
-	local want=("sent:     \"$(sent)\""
-		"expected: $expect"
-		"          local clock offset: $sign s (give or take $tol)"
-		"got:" "$(show "$EVID/stdout")" "$(reproduce "${3:-}")")
-	if [[ $lines -ne 2 ]]; then
-		hint "the handout's Background section: exactly two lines on stdout; debug output belongs on stderr"
-		fail FAIL "stdout should hold exactly two lines, it holds $lines" "${want[@]}"
-		return 1
-	fi
-	if [[ $line1 != "$expect" ]]; then
-		hint "handout step 4: the full date (2026, not 26) comes from the MJD; the time is the reply's, in UTC"
-		fail FAIL "the first line should be the server's date and time" "${want[@]}"
-		return 1
-	fi
-	if [[ ! $line2 =~ ^local\ clock\ offset:\ ([+-])([0-9]+)\ s$ ]]; then
-		hint "handout step 5: print the offset with %+ld, which always shows the sign"
-		fail FAIL "the second line should read 'local clock offset: +N s' or '-N s' (the sign always shown)" \
-			"${want[@]}"
-		return 1
-	fi
-	got=$((10#${BASH_REMATCH[2]}))
-	[[ ${BASH_REMATCH[1]} == - ]] && got=$((-got))
-	if ((got < offset - tol || got > offset + tol)); then
-		diff=$((got - offset))
-		hint "handout step 5: offset = the server's time (from the MJD) minus time(NULL)"
-		if ((diff % 1800 == 0 && diff != 0 && diff > -86400 && diff < 86400)); then
-			hint "handout step 5: the offset is off by a whole number of half hours: a time zone? mktime() and localtime() use local time; the MJD arithmetic of step 5 needs none"
-		elif ((got == -offset)); then
-			hint "handout step 5: the sign is flipped: it is the server's time minus this machine's"
-		fi
-		fail FAIL "the clock offset is wrong: expected about $sign s, got $got s" \
-			"(offset = the server's time minus this machine's clock)" "${want[@]}"
-		return 1
-	fi
-}
-
-# expect_peer_contacted: the program connected to the daytime peer.
-expect_peer_contacted() {
-	grep -q "connection accepted" "$PEER_LOG" && return 0
-	fail FAIL "the program never connected to the test server (port $PEER_PORT)" \
-		"command: $(cat "$EVID/command")" "stderr:" "$(show "$EVID/stderr")"
-}
-
-# a_correct_run OFFSET HOST [DAYTIMED OPTIONS...]: start the peer with its
-# clock OFFSET seconds away, run gettime against HOST and check it all.
-a_correct_run() {
-	local offset="$1" host="$2"
-	shift 2
-	start_peer daytimed -o "$offset" "$@" || return 1
-	run_client "$QUICK" "$SL_BIN" "$host" "$PEER_PORT"
-	expect_exit 0 || explain_run "" "$host" || return 1
-	expect_time_output "$offset" "$(tolerance)" "$host"
-}
-
-@test "[5] prints usage for -h and exits 2 on bad usage" {
+@test "[3] prints usage for -h and exits 2 on bad usage" {
 	hint "the usage handling in main(), given in the starter"
 	run_client "$QUICK" "$SL_BIN" -h
 	expect_exit 0
@@ -150,17 +44,17 @@ a_correct_run() {
 	a_correct_run "$(random_offset ahead)" 127.0.0.1
 }
 
-@test "[5] shows a negative offset when the server's clock is behind" {
+@test "[3] shows a negative offset when the server's clock is behind" {
 	hint "handout step 5: offset = server time - time(NULL), printed with %+ld"
 	a_correct_run "$(random_offset behind)" 127.0.0.1
 }
 
-@test "[5] handles a date after 2038 (no 32-bit time arithmetic)" {
+@test "[4] handles a date after 2038 (no 32-bit time arithmetic)" {
 	hint "handout step 5: seconds since 1970 pass 2^31 in 2038: compute them in long long"
 	a_correct_run "$(random_offset after-2038)" 127.0.0.1
 }
 
-@test "[10] reads a reply that arrives one byte at a time" {
+@test "[7] reads a reply that arrives one byte at a time" {
 	hint "handout step 3: one recv() returns whatever has arrived; keep calling it until it returns 0"
 	local offset
 	offset=$(random_offset ahead)
@@ -170,23 +64,116 @@ a_correct_run() {
 	expect_time_output "$offset" "$(tolerance 2)"
 }
 
-@test "[10] talks to a server on IPv6 (::1)" {
+@test "[6] reads a reply that recv() cuts short and interrupts (EINTR)" {
+	need_shortio
+	hint "handout step 3: each recv() may return a few bytes, or fail with EINTR: append at buf + len, retry on EINTR, stop only when it returns 0"
+	L01_CASE=shim
+	local offset
+	offset=$(random_offset ahead)
+	start_peer daytimed -o "$offset"
+	# every recv()/read() on the socket moves 1 to 3 bytes; every 4th fails
+	run_client --shortio "3,eintr=4" "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+	expect_peer_contacted || return 1
+	expect_shortio_loaded
+	if (($(shortio_count recv) + $(shortio_count read) == 0)); then
+		skip "the grader's partial-I/O shim changes recv() and read(); your program read the socket with neither (recvfrom? recvmsg?), so this test cannot judge it (0 points)"
+	fi
+	local said
+	said=$(shortio_said)
+	if ! expect_exit 0; then
+		printf '%s\n' "$said" \
+			"(a real network does this too: recv() returns what has arrived, and a signal makes a waiting call fail with EINTR)" \
+			"the grader's shim log is shortio.log in the evidence folder" >>"$EVID/message"
+		explain_run
+		return 1
+	fi
+	expect_time_output "$offset" "$(tolerance)" || { echo "$said" >>"$EVID/message"; return 1; }
+}
+
+@test "[5] talks to a server on IPv6 (::1)" {
 	need_ipv6
 	hint "handout steps 1-2: getaddrinfo() with AF_UNSPEC, and socket() with the family it returns"
 	a_correct_run "$(random_offset ahead)" ::1 -a ::1
 }
 
-@test "[5] accepts a host name (localhost), trying each of its addresses" {
-	hint "handout steps 1-2: getaddrinfo() resolves names; try every address it returns, in turn"
+@test "[2] accepts a host name (localhost)" {
+	hint "handout step 1: getaddrinfo() resolves names as well as numeric addresses"
 	local last
-	# The peer listens on the name's last address, so a client that tries
-	# only the first fails (where localhost has more than one address).
+	# The peer listens on the name's last address (on most machines
+	# localhost has one: the test of every address is the next one).
 	last=$("$SL_PEERS/porttool" resolve localhost | tail -1)
 	[[ -n $last ]] || skip "localhost does not resolve on this machine (0 points)"
 	a_correct_run "$(random_offset ahead)" localhost -a "$last"
 }
 
-@test "[5] reports a refused connection and exits 1" {
+# two_address_peer [DAYTIMED OPTIONS...]: a name with two addresses (see
+# two_address_name), the daytime peer on the last, nothing on the first.
+two_address_peer() {
+	local _try
+	two_address_name
+	for _try in 1 2; do
+		start_peer daytimed -a "$MULTI_LAST" "$@" || return 1
+		refuses "$MULTI_FIRST" "$PEER_PORT" && return 0
+		stop_process "$PEER_PID"
+	done
+	skip "something listens on $MULTI_FIRST port $PEER_PORT, so the first address cannot be made to refuse (0 points)"
+}
+
+# multi_story: what the name and its two addresses were, for a message.
+multi_story() {
+	echo "the name $MULTI_NAME has two addresses here (a private /etc/hosts, saved as hosts in the evidence folder), in getaddrinfo's order:"
+	echo "  1. $MULTI_FIRST: nothing listens there, connect() is refused"
+	echo "  2. $MULTI_LAST: the test server, port $PEER_PORT"
+	echo "to try it yourself (Linux), with that hosts file in place of /etc/hosts, in a private namespace:"
+	echo "  ./build/peers/daytimed -a $MULTI_LAST -p 1313 &"
+	echo "  unshare -rm sh -c 'mount --bind \"\$0\" /etc/hosts && exec ./build/labs/01-gettime/gettime $MULTI_NAME 1313' HOSTS"
+	echo "  (HOSTS: the file hosts in the evidence folder)"
+}
+
+@test "[5] tries every address of a name until one connects (the first refuses)" {
+	hint "handout step 2: when connect() fails, close that socket and try the next address of the list (ai = ai->ai_next)"
+	L01_CASE=multi
+	local offset
+	offset=$(random_offset ahead)
+	two_address_peer -o "$offset"
+	run_client --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$PEER_PORT"
+	if ! expect_exit 0; then
+		multi_story >>"$EVID/message"
+		grep -q "connection accepted" "$PEER_LOG" && echo "the server sent: $(sent)" >>"$EVID/message"
+		return 1
+	fi
+	expect_time_output "$offset" "$(tolerance)" "$MULTI_NAME"
+}
+
+@test "[3] closes the socket of an address that refused before it tries the next" {
+	need_valgrind
+	hint "handout step 2: close() the socket whose connect() failed, before trying the next address"
+	L01_CASE=fds
+	two_address_peer -o 0
+	# First without valgrind: a program that does not get there fails in
+	# a second, not after valgrind's longer limit.
+	run_client --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$PEER_PORT"
+	if [[ $verdict != ok || $status -ne 0 ]]; then
+		expect_exit 0 ||
+			{ echo "(this test needs a gettime that tries every address: see the test before it)" >>"$EVID/message"; return 1; }
+	fi
+	run_client --valgrind --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$PEER_PORT"
+	expect_finished || return 1
+	local log leaked=""
+	for log in "$EVID"/valgrind*.log; do
+		[[ -f $log ]] && leaked+=$(unconnected_sockets "$log")
+	done
+	if [[ -n $leaked ]]; then
+		L01_LEAKED=1
+		fail FAIL "a socket that never connected was still open when gettime exited (valgrind --track-fds):" \
+			"$leaked" "$(multi_story)" \
+			"(a client that leaves one socket open gets away with it; a program that tries a hundred addresses, or a server that runs for weeks, runs out of descriptors)" \
+			"the full valgrind log is valgrind.*.log in the evidence folder"
+		return 1
+	fi
+}
+
+@test "[3] reports a refused connection and exits 1" {
 	hint "handout step 2: when no address accepts, print strerror(errno) and return -1"
 	local port
 	port=$(free_port)
@@ -200,7 +187,48 @@ a_correct_run() {
 	fi
 }
 
-@test "[5] reports a host name that does not resolve and exits 1" {
+@test "[3] reports the reason of the call that failed (errno saved at once, socket() checked)" {
+	hint "handout step 2: save errno right after the call that failed (socket() or connect()), before close() or anything else can change it"
+	need_errno_shim
+	local port wrap
+	port=$(free_port)
+	# 1. A refused connection, with a close() that changes errno when it
+	#    succeeds (as POSIX allows any call that succeeds to do).
+	L01_CASE=errno-close
+	mapfile -t wrap < <(errno_env SL_ERRNO_CLOSE)
+	run_client "$QUICK" "${wrap[@]}" "$SL_BIN" 127.0.0.1 "$port"
+	if ! grep -q "errnoshim loaded" "$EVID/errnoshim.log" 2>/dev/null; then
+		skip "the grader's errno shim could not be loaded into your program (is it statically linked?), so this test cannot judge it (0 points)"
+	fi
+	expect_exit 1 || return 1
+	if ! grep -qi "refused" "$EVID/stderr"; then
+		fail FAIL "nothing listens on port $port: stderr should say the connection was refused (strerror of connect's errno)" \
+			"(in this test, a close() that succeeds leaves errno changed: POSIX lets any call that succeeds do that, so errno must be saved right after connect() fails)" \
+			"expected: gettime: ...: Connection refused" \
+			"got:" "$(show "$EVID/stderr")" \
+			"the calls the grader's shim changed: errnoshim.log in the evidence folder"
+		return 1
+	fi
+	mv "$EVID/stderr" "$EVID/refused.stderr"
+	mv "$EVID/errnoshim.log" "$EVID/refused.errnoshim.log"
+	# 2. socket() fails: this process is out of descriptors (EMFILE).
+	L01_CASE=socket
+	mapfile -t wrap < <(errno_env SL_ERRNO_SOCKET)
+	start_peer daytimed -o 0
+	run_client "$QUICK" "${wrap[@]}" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+	if ! grep -q "socket failed" "$EVID/errnoshim.log" 2>/dev/null; then
+		skip "the grader's errno shim did not reach your program's socket() calls, so this test cannot judge it (0 points)"
+	fi
+	expect_exit 1 || return 1
+	if ! grep -qi "too many open files" "$EVID/stderr"; then
+		fail FAIL "every socket() failed with EMFILE (the grader made it: as when a process is out of descriptors): stderr should say why, with strerror" \
+			"expected: gettime: ...: Too many open files" \
+			"got:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+}
+
+@test "[3] reports a host name that does not resolve and exits 1" {
 	hint "handout step 1: print gai_strerror()'s text when getaddrinfo() fails"
 	# RES_OPTIONS makes a resolver that cannot reach its DNS server give
 	# up in a second or two instead of ten (glibc; others ignore it).
@@ -214,40 +242,23 @@ a_correct_run() {
 	fi
 }
 
-@test "[10] gives up within 10 s in all on a server that trickles, then falls silent" {
-	hint "handout step 3: fix the deadline once, before the loop, and poll() only for the time left"
-	# 20 bytes, 300 ms apart (6 s), then silence: a client whose 10 s
-	# restart with every piece would wait 16 s.
-	start_peer daytimed -m stall -k 20 -d 300
-	run_client "$DEADLINE" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_peer_contacted
-	if [[ $verdict == timeout ]]; then
-		fail TIME "the server sent 20 bytes over 6 s, then nothing: gettime should give up 10 s after it started reading; it was still waiting after $SL_CLIENT_LIMIT s" \
-			"(a wait of 10 s that starts again after every piece, or no deadline at all, waits longer)" \
-			"the server sent: \"$(sent)\"" \
-			"stderr so far:" "$(show "$EVID/stderr")" "$(reproduce)"
-		return 1
-	fi
-	expect_exit 1
-	expect_stderr_says "that no complete reply came in time"
-}
-
-@test "[5] reports a server that closes without a reply and exits 1" {
+@test "[3] reports a server that closes without a reply and exits 1" {
 	hint "handout step 3: recv() returning 0 at once means an empty reply; main() reports it"
 	start_peer daytimed -m close
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_peer_contacted
+	expect_peer_contacted || return 1
 	expect_exit 1
 	expect_stderr_says "that the server sent nothing"
 }
 
-@test "[5] refuses a reply that is not in NIST format and shows it" {
+@test "[4] refuses a reply that is not in NIST format and shows it" {
 	hint "handout step 4: check every field; the starter's main() shows the reply on stderr"
 	local text
 	text="$(date -u '+%A, %B %d, %Y %H:%M:%S')-UTC (no NIST here, check $RANDOM)"
 	start_peer daytimed -m text -T "$text"
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_exit 1
+	expect_peer_contacted || return 1
+	expect_exit 1 || explain_run || return 1
 	if ! grep -qF "$text" "$EVID/stderr"; then
 		fail FAIL "stderr should show the reply the server sent" \
 			"sent:     \"$text\\n\"" \
@@ -261,37 +272,131 @@ a_correct_run() {
 	fi
 }
 
-@test "[5] refuses a NIST-shaped reply with an impossible time" {
-	hint "handout step 4: check the ranges (hours 0-23, minutes 0-59, seconds 0-60)"
-	local mjd day text
-	mjd=$(($(date -u +%s) / 86400 + 40587))
-	day=$(date -u +%y-%m-%d)
-	text="$mjd $day 25:61:07 00 0 0 50.0 UTC(NIST) *"
-	start_peer daytimed -m text -T "$text"
+@test "[4] refuses a reply with more than NIST's 9 fields" {
+	hint "handout step 4: there must be exactly 9 fields: count them all, and refuse a tenth"
+	L01_CASE=fields
+	L01_FIELD_CAUSE="more than 9 fields were accepted: count every field strtok_r() finds, there must be exactly 9 (step 4)"
+	nist_now
+	if ! refuse_each \
+		"a tenth field after the marker" $'\n'"$NOW_LINE extra" \
+		"two NIST lines back to back (18 fields)" $'\n'"$NOW_LINE"$'\n\n'"$NOW_LINE"; then
+		printf '%s\n' "$L01_WHY" >"$(lab01_run_file fields-failed)"
+		return 1
+	fi
+}
+
+@test "[4] refuses a reply whose fields do not have NIST's form" {
+	hint "handout step 4: check the form of every field, not only of those you use: has_shape() for the digits, then UTC(NIST) and * or #"
+	L01_CASE=fields
+	L01_FIELD_CAUSE="a field not in NIST's form was accepted: check every field's form (step 4), even the ones gettime does not print"
+	nist_now
+	local m=$NOW_MJD d=$NOW_DATE t=$NOW_TIME tt=00 l=0 h=0 adv=$NOW_ADV label="UTC(NIST)"
+	refuse_each \
+		"the day number (MJD) is not five digits" $'\n'"${m}x $d $t $tt $l $h $adv $label *" \
+		"the date is not YY-MM-DD" $'\n'"$m ${d//-//} $t $tt $l $h $adv $label *" \
+		"the time is not HH:MM:SS" $'\n'"$m $d ${t//:/.} $tt $l $h $adv $label *" \
+		"TT (daylight saving) is not two digits" $'\n'"$m $d $t zz $l $h $adv $label *" \
+		"L (leap second) is not one digit" $'\n'"$m $d $t $tt q $h $adv $label *" \
+		"H (health) is not one digit" $'\n'"$m $d $t $tt $l -3 $adv $label *" \
+		"msADV is not a number" $'\n'"$m $d $t $tt $l $h abc $label *" \
+		"the label is not UTC(NIST)" $'\n'"$m $d $t $tt $l $h $adv UTC(USNO) *" \
+		"the marker is X, not * or #" $'\n'"$m $d $t $tt $l $h $adv $label X"
+}
+
+@test "[4] refuses a NIST-shaped reply with an impossible time (and accepts a leap second)" {
+	hint "handout step 4: check the ranges of all three (hours 0-23, minutes 0-59, seconds 0-60)"
+	L01_CASE=fields
+	L01_FIELD_CAUSE="an impossible time was accepted: check the range of the hour, the minute and the second (step 4)"
+	nist_now
+	local tail="00 0 0 50.0 UTC(NIST) *" hh=${NOW_TIME%%:*}
+	refuse_each \
+		"the hour is 24" $'\n'"$NOW_MJD $NOW_DATE 24:${NOW_TIME#*:} $tail" \
+		"the minute is 60" $'\n'"$NOW_MJD $NOW_DATE $hh:60:${NOW_TIME##*:} $tail" \
+		"the second is 61" $'\n'"$NOW_MJD $NOW_DATE ${NOW_TIME%:*}:61 $tail" || return 1
+	# 23:59:60 is a leap second: a real time, which gettime prints.
+	local text=$'\n'"$NOW_MJD $NOW_DATE 23:59:60 00 1 0 50.0 UTC(NIST) *" full next
+	full=$(date_of_mjd "$NOW_MJD")
+	next=$(date_of_mjd $((NOW_MJD + 1)))
+	start_peer daytimed -T "$text"
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_peer_contacted
+	L01_FIELD_CAUSE=""
+	if [[ $status -ne 0 || $(sed -n 1p "$EVID/stdout") != "$full 23:59:60 UTC" &&
+		$(sed -n 1p "$EVID/stdout") != "$next 00:00:00 UTC" ]]; then
+		expect_finished || return 1
+		hint "handout step 4 and the Background section: seconds run 0-60; 60 is a leap second"
+		fail FAIL "a leap second (23:59:60) is a real time: gettime should print it, and exit 0" \
+			"sent:     \"$(visible "$text")\\n\"" \
+			"expected: $full 23:59:60 UTC (or $next 00:00:00 UTC)" \
+			"got:      exit status $status; stdout:" "$(show "$EVID/stdout")" \
+			"stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+}
+
+@test "[3] refuses a reply whose date disagrees with its day number (MJD)" {
+	hint "handout step 4: take the date from the MJD with date_from_mjd() and check it agrees with YY-MM-DD"
+	L01_CASE=fields
+	L01_FIELD_CAUSE="the date was never compared with the day number: date_from_mjd() must agree with YY-MM-DD (step 4)"
+	nist_now
+	local days
+	days=$(random_number 1 400)
+	refuse_each \
+		"the day number says $(date_of_mjd $((NOW_MJD - days))), the date $NOW_DATE" \
+		$'\n'"$((NOW_MJD - days)) $NOW_DATE $NOW_TIME 00 0 0 50.0 UTC(NIST) *"
+}
+
+@test "[4] refuses a reply that fills 4 KiB (exactly 4096 bytes, or a flood), without overflowing its buffer" {
+	hint "handout step 3: recv() at most the room left (size - 1 - len); a buffer that fills up means the reply is too long: EMSGSIZE"
+	local run
+	# 1. A NIST line padded with spaces to 4096 bytes: still nine fields,
+	#    but it fills gettime's 4 KiB.  2. NIST lines back to back, 100 KB.
+	for run in exact flood; do
+		L01_CASE=fill-$run
+		if [[ $run == exact ]]; then
+			start_peer daytimed -z 4096 -o 0
+		else
+			start_peer daytimed -m flood
+		fi
+		run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+		expect_peer_contacted || return 1
+		if [[ $run == exact ]]; then
+			expect_exit 1 ||
+				{ echo "(a reply of 4096 bytes, a NIST line and spaces, fills the 4 KiB buffer: it is no daytime reply)" >>"$EVID/message"; explain_run; return 1; }
+		else
+			expect_exit 1 || explain_run || return 1
+		fi
+		if [[ -s $EVID/stdout ]]; then
+			fail FAIL "the server sent $(sent): that is no daytime reply, nothing should go to stdout" \
+				"got on stdout:" "$(show "$EVID/stdout")"
+			return 1
+		fi
+		mv "$EVID/stderr" "$EVID/$run.stderr"
+		mv "$PEER_LOG" "$EVID/$run.daytimed.log"
+	done
+	# 3. 4095 bytes: one short of 4 KiB, read either way (printed, or
+	#    refused as one that fills the buffer), but never misread.
+	L01_CASE=""
+	start_peer daytimed -z 4095 -o 0
+	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+	expect_finished || return 1
 	if [[ $status -eq 0 ]]; then
-		fail FAIL "a reply with the time 25:61:07 should be refused (exit 1)" \
-			"sent:     \"$text\\n\"" "got on stdout:" "$(show "$EVID/stdout")"
-		return 1
-	fi
-	expect_exit 1
-}
-
-@test "[5] refuses a reply longer than 4 KiB, without overflowing its buffer" {
-	hint "handout step 3: recv() at most the room left (size - 1 - len); a full buffer means the reply is too long"
-	start_peer daytimed -m flood
-	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_peer_contacted
-	expect_exit 1 || explain_run || return 1
-	if [[ -s $EVID/stdout ]]; then
-		fail FAIL "the server sent 100000 bytes of NIST lines: that is no daytime reply, nothing should go to stdout" \
-			"got on stdout:" "$(show "$EVID/stdout")"
+		expect_time_output 0 "$(tolerance)" || return 1
+	elif [[ $status -ne 1 || -s $EVID/stdout ]]; then
+		fail FAIL "a reply of 4095 bytes (a NIST line and spaces) may be printed (exit 0) or refused (exit 1, nothing on stdout), nothing else" \
+			"got: exit status $status; stdout:" "$(show "$EVID/stdout")" "stderr:" "$(show "$EVID/stderr")"
 		return 1
 	fi
 }
 
-@test "[5] warns when the server reports bad health, and still prints the time" {
+@test "[3] never writes past its buffer (an AddressSanitizer build, replies of 4095 and 4096 bytes, a flood)" {
+	hint "handout step 3: recv() at most size - 1 - len bytes, so that buf[len] = '\\0' stays inside the buffer"
+	need_asan_build
+	asan_run "a NIST line padded to 4095 bytes" -z 4095 -o 0 || return 1
+	asan_run "a NIST line padded to 4096 bytes" -z 4096 -o 0 || return 1
+	asan_run "a flood of NIST lines" -m flood || return 1
+}
+
+@test "[2] warns when the server reports bad health, and still prints the time" {
 	hint "handout step 4 gives the health field; main() warns on stderr when it is not 0"
 	local offset
 	offset=$(random_offset ahead)
@@ -302,22 +407,67 @@ a_correct_run() {
 	expect_stderr_says "a warning that the server's health is 2"
 }
 
-@test "[5] runs clean under valgrind (no memory errors or leaks)" {
+@test "[4] runs clean under valgrind (no memory errors or leaks), on its failure paths too" {
 	need_valgrind
-	hint "handout steps 1-4: freeaddrinfo() the list on every path, and fill every field of the struct you use"
-	# A correct exchange, then a refused connection; only valgrind's
-	# findings count here (the other tests judge the output).
+	hint "handout steps 1-4: freeaddrinfo() the list on every path (no address connects, too), and fill every field of the struct you use"
+	L01_CASE=valgrind
+	# Only valgrind's findings count here (the other tests judge the
+	# output).  First without valgrind: a program that does not work (or
+	# hangs) fails here in a second, not after valgrind's longer limit.
 	start_peer daytimed -o "$(random_offset ahead)"
-	# First without valgrind: a program that does not work (or hangs)
-	# fails here in a second, not after valgrind's longer limit.
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
 	expect_exit 0 ||
 		{ echo "(this test needs a gettime that works: it checks the memory use of a correct exchange)" >>"$EVID/message"; return 1; }
-	run_client --valgrind "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_finished
-	expect_valgrind_clean
-	rm -f "$EVID"/valgrind*.log
-	run_client --valgrind "$QUICK" "$SL_BIN" 127.0.0.1 "$(free_port)"
-	expect_finished
-	expect_valgrind_clean
+	vg_run 1 "a correct exchange with the test server" 127.0.0.1 "$PEER_PORT" || return 1
+	vg_run 2 "a refused connection (nothing listens on that port)" 127.0.0.1 "$(free_port)" || return 1
+	local text="no NIST here $RANDOM"
+	start_peer daytimed -T "$text"
+	vg_run 3 "a reply not in NIST format (\"$text\\n\")" 127.0.0.1 "$PEER_PORT" || return 1
+}
+
+# The last test: its two runs started in setup_file (lab01_deadline_start)
+# and have gone on in the background meanwhile.
+@test "[8] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)" {
+	hint "handout step 3: fix the deadline once, before the loop; poll() only for the time left, and when that is <= 0 time is up"
+	local run ended story
+	for run in silent stopped; do
+		deadline_collect "$run" || return 1
+		expect_peer_contacted || return 1
+		ended=$(driver_said ended)
+		local late=""
+		[[ $run == stopped ]] && late=" until one more byte at $(awk -v m="$L01_LATE_MS" 'BEGIN { print m / 1000 }') s"
+		story=("the server sends 20 bytes, one every 300 ms (6 s), then nothing$late")
+		grep -q "^\[.*\] sent" "$PEER_LOG" &&
+			story+=("  its log: $(sed -n 's/^\[.*\] \(sent[^:]*\): /\1: /p' "$PEER_LOG" | paste -sd'|' - | sed 's/|/; /g')")
+		if [[ $run == stopped && -n $(driver_said stopped) ]]; then
+			story+=("the grader stopped gettime (SIGSTOP) at $(driver_said stopped) s and let it go on (SIGCONT) at $(driver_said continued) s: its 10 s deadline passed while it was stopped (as when a laptop sleeps), and a byte came meanwhile")
+		fi
+		if [[ $verdict == timeout ]]; then
+			if [[ $run == silent ]]; then
+				fail TIME "gettime should give up 10 s after it started reading; it was still waiting after $SL_CLIENT_LIMIT s, when the grader ended it" \
+					"${story[@]}" \
+					"(a wait of 10 s that starts again after every piece, or no deadline at all, waits longer)" \
+					"stderr so far:" "$(show "$EVID/stderr")" "$(reproduce)"
+			else
+				fail TIME "gettime should give up as soon as it goes on, its deadline past; it was still waiting at $SL_CLIENT_LIMIT s, when the grader ended it" \
+					"${story[@]}" \
+					"(when deadline - now_ms() is 0 or less, time is up: poll() given a negative timeout waits forever)" \
+					"stderr so far:" "$(show "$EVID/stderr")" \
+					"to try it yourself: ./build/peers/daytimed -p 1313 $PEER_ARGS &" \
+					"                    ./build/labs/01-gettime/gettime 127.0.0.1 1313 &"\
+					"                    sleep 8.5; kill -STOP %2; sleep 2.5; kill -CONT %2"
+			fi
+			return 1
+		fi
+		if awk -v e="$ended" 'BEGIN { exit !(e < 9) }'; then
+			L01_CASE=deadline-early
+			fail FAIL "gettime gave up after $ended s (exit status $status), while the server was still sending (about $(awk -v e="$ended" 'BEGIN { n = int(e / 0.3) + 1; print (n > 20 ? 20 : n) }') of its 20 bytes had gone out) and before its 10 s deadline" \
+				"${story[@]}" \
+				"(a reply is complete only when recv() returns 0; until then, keep reading, for 10 s in all)" \
+				"stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+			return 1
+		fi
+		expect_exit 1 || { printf '%s\n' "${story[@]}" >>"$EVID/message"; return 1; }
+		expect_stderr_says "that no complete reply came in time" || return 1
+	done
 }

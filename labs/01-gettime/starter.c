@@ -76,10 +76,12 @@ static int open_client(const char *host, const char *port)
 	 * have several (an IPv6 and an IPv4 one, or many servers); the first
 	 * may be unreachable from here. */
 	// TODO(step 2): walk the list: socket() then connect() for each
-	// address; keep the first socket that connects, close the others.
+	// address; keep the first socket that connects, close the others
+	// (a socket() that returns -1 is a failure too: go on to the next).
+	// Save errno right after the call that failed, before close().
 	// freeaddrinfo() the list.  If none connects, print
-	// "gettime: cannot connect to HOST port PORT: " and strerror(errno)
-	// of the last failure, and return -1.
+	// "gettime: cannot connect to HOST port PORT: " and strerror() of
+	// the last failure's errno, and return -1.
 	// Look up: socket(2), connect(2), close(2), freeaddrinfo(3).
 	// Then delete the stub lines below.
 	(void)host;
@@ -105,10 +107,13 @@ static ssize_t read_reply(int fd, char *buf, size_t size)
 	 * neither a silent server nor a slow trickle can keep us longer. */
 	// TODO(step 3): fix the deadline once, before the loop:
 	//     long long deadline = now_ms() + DEADLINE_MS;
-	// then loop: poll() the socket for POLLIN with deadline - now_ms()
-	// milliseconds; recv() into buf + len, at most size - 1 - len bytes;
-	// stop when recv() returns 0.  Retry both calls on EINTR.
-	// poll() returning 0 (time is up): errno = ETIMEDOUT, return -1.
+	// then loop: left = deadline - now_ms(); left <= 0 means time is up
+	// (never give poll() a negative timeout: it would wait forever);
+	// else poll() the socket for POLLIN for left milliseconds; recv()
+	// into buf + len, at most size - 1 - len bytes; stop only when
+	// recv() returns 0.  Retry both calls on EINTR.
+	// Time up (left <= 0, or poll() returned 0): errno = ETIMEDOUT,
+	// return -1.
 	// buf already full (len == size - 1): errno = EMSGSIZE, return -1.
 	// Finish with buf[len] = '\0' and return len.
 	// Look up: poll(2), recv(2).  Then delete the stub lines below.

@@ -6,7 +6,8 @@
  * Where it differs from the reference: select() instead of poll(), read()
  * instead of recv(), sscanf() parsing, the century taken as 20YY (fine for
  * 2000-2099), timegm-free arithmetic of its own, other wording for every
- * message, usage on stderr for -h as well.
+ * message, usage on stderr for -h as well, and a 4097-byte buffer of
+ * which 4096 bytes are too many.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -56,7 +57,9 @@ int main(int argc, char **argv)
 	int s = -1, e = 0;
 	for (r = res; r && s < 0; r = r->ai_next) {
 		s = socket(r->ai_family, r->ai_socktype, 0);
-		if (s >= 0 && connect(s, r->ai_addr, r->ai_addrlen) < 0) {
+		if (s < 0)
+			e = errno;
+		else if (connect(s, r->ai_addr, r->ai_addrlen) < 0) {
 			e = errno;
 			close(s);
 			s = -1;
@@ -95,8 +98,13 @@ int main(int argc, char **argv)
 			close(s);
 			return 1;
 		}
-		if (got == 0 || (n += (size_t)got) == sizeof buf - 1)
+		if (got == 0)
 			break;
+		if ((n += (size_t)got) == sizeof buf - 1) {
+			fprintf(stderr, "gettime: %s sent %zu bytes or more: no daytime reply is that long\n", h, n);
+			close(s);
+			return 1;
+		}
 	}
 	close(s);
 	buf[n] = 0;
@@ -108,8 +116,9 @@ int main(int argc, char **argv)
 	    sscanf(buf, " %5d %2d-%2d-%2d %2d:%2d:%2d %2d %1d %1d %f UTC(NIST) %c %n",
 		   &mjd, &yy, &mo, &dd, &hh, &mi, &ss, &tt, &l, &health, &adv,
 		   &star, &used) != 12 ||
-	    buf[used] != 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 ||
-	    mi > 59 || ss > 60) {
+	    buf[used] != 0 || (star != '*' && star != '#') || mo < 1 || mo > 12 ||
+	    dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 60 ||
+	    days_from_civil(2000 + yy, mo, dd) + 40587 != mjd) {
 		fprintf(stderr, "gettime: unexpected reply from %s: [%s]\n", h, buf);
 		return 1;
 	}
