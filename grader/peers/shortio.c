@@ -25,6 +25,11 @@
  *                     SIGCHLD arrives before the program can read errno
  *   recv-reset=N      from the Nth recv() or read() on a socket on, every
  *                     one fails with ECONNRESET
+ *   socket-fail=N     from the Nth TCP socket() on, every one fails with
+ *                     EMFILE (out of descriptors)
+ *   close-errno=1     every close() that succeeds leaves errno at ENOTTY
+ *                     (POSIX lets a call that succeeds change errno: a
+ *                     program must save errno before it calls close())
  *
  * FILE gets one line when the library loads in a program ("PID shortio
  * loaded in PATH: ..."), so a test can prove it was there, then one line
@@ -75,7 +80,8 @@ static atomic_ulong calls;   /* calls changed, for eintr= and the seed */
 static atomic_ulong logged;
 static unsigned long seed = 1;
 static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
-static atomic_ulong listens, spawns, accepts, socket_reads;
+static long socket_fail_at, close_errno;
+static atomic_ulong listens, spawns, accepts, socket_reads, sockets;
 
 /* ---- the real functions --------------------------------------------- */
 
@@ -91,6 +97,8 @@ static int (*real_listen)(int, int);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static pid_t (*real_fork)(void);
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static int (*real_socket)(int, int, int);
+static int (*real_close)(int);
 #define REAL(name) real_##name
 
 /* next(NAME, SLOT): the next definition of NAME after this library.
@@ -183,6 +191,8 @@ __attribute__((constructor)) static void shortio_init(void)
 	NEXT(accept);
 	NEXT(fork);
 	NEXT(pthread_create);
+	NEXT(socket);
+	NEXT(close);
 #endif
 	if (spec == NULL || (max_move = strtol(spec, &end, 10)) < 0 || end == spec)
 		return;
@@ -196,7 +206,9 @@ __attribute__((constructor)) static void shortio_init(void)
 			   !option(&p, "listen-fail=", &listen_fail_at) &&
 			   !option(&p, "spawn-fail=", &spawn_fail_at) &&
 			   !option(&p, "accept-abort=", &accept_abort_at) &&
-			   !option(&p, "recv-reset=", &recv_reset_at)) {
+			   !option(&p, "recv-reset=", &recv_reset_at) &&
+			   !option(&p, "socket-fail=", &socket_fail_at) &&
+			   !option(&p, "close-errno=", &close_errno)) {
 			break;
 		}
 	}
@@ -391,6 +403,36 @@ EXPORT_INT(pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*sta
 	return REAL(pthread_create)(t, attr, start, arg);
 }
 
+EXPORT_INT(socket)(int domain, int type, int protocol)
+{
+	int base = type;
+
+#ifdef SOCK_CLOEXEC
+	base &= ~SOCK_CLOEXEC;
+#endif
+#ifdef SOCK_NONBLOCK
+	base &= ~SOCK_NONBLOCK;
+#endif
+	if (active && socket_fail_at > 0 && base == SOCK_STREAM &&
+	    atomic_fetch_add(&sockets, 1) + 1 >= (unsigned long)socket_fail_at) {
+		log_line("socket EMFILE\n");
+		errno = EMFILE;
+		return -1;
+	}
+	return REAL(socket)(domain, type, protocol);
+}
+
+EXPORT_INT(close)(int fd)
+{
+	int r = REAL(close)(fd);
+
+	if (r == 0 && active && close_errno > 0 && fd != log_fd) {
+		log_line("close fd=%d ok, errno left ENOTTY\n", fd);
+		errno = ENOTTY;
+	}
+	return r;
+}
+
 #if defined(__APPLE__)
 /* dyld swaps each pair: calls to the second go to the first. */
 #define INTERPOSE(name)                                                  \
@@ -405,4 +447,6 @@ INTERPOSE(listen);
 INTERPOSE(accept);
 INTERPOSE(fork);
 INTERPOSE(pthread_create);
+INTERPOSE(socket);
+INTERPOSE(close);
 #endif
