@@ -7,7 +7,7 @@
  *         [-S STATUS] [-F length|chunked|close] [-c MAX] [-x]
  *         [-r HOPS|forever] [-R STATUSES] [-k KINDS] [-m MODE]
  *         [-d MS] [-w BYTES] [-b SPLIT] [-B MS] [-H BYTES] [-i]
- *         [-V VERSION] [-N CASE]
+ *         [-V VERSION] [-N CASE] [-A FILE]
  *
  * Where it listens (the mould of peer.h):
  *   -a ADDR      numeric address to listen on (default 127.0.0.1; ::1 too)
@@ -43,7 +43,10 @@
  *                (default path): absolute (http://ADDR:PORT/redirect-N),
  *                scheme (//ADDR:PORT/redirect-N), path (/redirect-N),
  *                relative (redirect-N, read against the request's
- *                directory), https (https://ADDR:PORT/redirect-N)
+ *                directory), query (redirect-N?next=http://ADDR:PORT/x/:
+ *                relative, its query holding "://" and "/"), https
+ *                (https://ADDR:PORT/redirect-N), none (no Location
+ *                field at all), empty (a Location field with no value)
  *   A request whose last path segment is redirect-N is hop N of the
  *   chain; it is redirected to redirect-N+1 until N reaches HOPS, then
  *   gets the final reply.  Any other path is hop 0 (and with -u must be
@@ -62,7 +65,10 @@
  *   badlength    a Content-Length that is not a number: the length with
  *                an "x" after it ("1234x"), which atoi() would take
  *   A held connection stays open until the client closes it or the
- *   lifetime (-l) ends.
+ *   lifetime (-l) ends.  The log shows each malformed line as sent.
+ *   -A FILE      the final reply is FILE's bytes exactly as they are (a
+ *                hand-made reply, header and body, well or badly formed;
+ *                -m, -F, -S and the body options do not apply to it)
  *
  * How the bytes go out (every reply):
  *   -d MS        drip: W bytes at a time (-w W, default 1), MS ms apart
@@ -116,7 +122,7 @@
 struct options {
 	const char *addr, *port, *portfile, *log, *reqfile;
 	const char *file, *path, *type, *mode, *framing, *split;
-	const char *version, *name_case;
+	const char *version, *name_case, *raw;
 	long lifetime, seed, length, status, chunk_max, hops, split_pause_ms;
 	long drip_ms, drip_bytes, header_pad;
 	int decorate, interim;
@@ -151,7 +157,7 @@ static void usage(FILE *out)
 		"[-m MODE]\n"
 		"             [-d MS] [-w BYTES] [-b SPLIT] [-B MS] [-H BYTES] "
 		"[-i]\n"
-		"             [-V VERSION] [-N lower|upper|mixed]\n"
+		"             [-V VERSION] [-N lower|upper|mixed] [-A FILE]\n"
 		"  -a ADDR      listen address, numeric (127.0.0.1)\n"
 		"  -p PORT      port (0: any free one)\n"
 		"  -P PORTFILE  write the bound port here\n"
@@ -173,7 +179,9 @@ static void usage(FILE *out)
 		"  -R STATUSES  redirect statuses in turn (302), e.g. "
 		"301,302,303,307,308\n"
 		"  -k KINDS     Location forms in turn (path): absolute,scheme,"
-		"path,relative,https\n"
+		"path,relative,\n"
+		"               query (relative, ?next=http://...), https, none "
+		"(no field), empty\n"
 		"  -m MODE      ok, short, stall, stall-body, hangup, garbage,\n"
 		"               badchunk, badlength (the final reply only)\n"
 		"  -d MS        drip every reply, W bytes every MS ms\n"
@@ -184,7 +192,9 @@ static void usage(FILE *out)
 		"  -H BYTES     pad the header with X-Filler lines to BYTES\n"
 		"  -i           send \"100 Continue\" first\n"
 		"  -V VERSION   the status line's HTTP version (1.1)\n"
-		"  -N CASE      field names in lower, upper or mixed case\n");
+		"  -N CASE      field names in lower, upper or mixed case\n"
+		"  -A FILE      the final reply is FILE's bytes as they are "
+		"(hand-made)\n");
 }
 
 /* Append LEN bytes at DATA to B, growing it as needed. */
@@ -393,8 +403,14 @@ static long add_chunked(struct buf *b, size_t *cut)
 	*cut = b->len;
 	for (k = 0, off = 0; off < body_len; k++, off += n) {
 		n = chunk_len(k, off);
-		if (strcmp(o.mode, "badchunk") == 0 && k == bad_at)
+		if (strcmp(o.mode, "badchunk") == 0 && k == bad_at) {
+			size_t at = b->len;
 			buf_printf(b, "zz%zx\r\n", n);		/* not hex */
+			peer_log("chunk %ld of %ld (body byte %zu) has a "
+				 "malformed size line", k + 1, count, off);
+			peer_log_bytes("malformed line sent: ", b->p + at,
+				       b->len - at, 100);
+		}
 		else if (o.decorate && k % 2 == 1)
 			buf_printf(b, "%zX;ext=\"k%ld\";flag\r\n", n, k);
 		else
@@ -435,8 +451,16 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 	char coding[16];
 	long chunks = 0;
 
+	if (o.raw != NULL) {
+		buf_add(b, body, body_len);
+		*head_len = *cut = b->len;
+		snprintf(summary, cap, "the hand-made reply from %s", o.raw);
+		return;
+	}
 	if (strcmp(o.mode, "garbage") == 0) {
 		buf_printf(b, "this is not an HTTP reply\r\nno: status line\r\n\r\n");
+		peer_log_bytes("malformed line sent: ", b->p,
+			       strcspn(b->p, "\n") + 1, 100);
 		*head_len = *cut = b->len;
 		snprintf(summary, cap, "garbage");
 		return;
@@ -444,8 +468,12 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 	add_status_line(b, o.status);
 	add_field(b, "Server", "socketlab-httpd");
 	add_field(b, "Content-Type", "%s", o.type);
-	if (strcmp(o.mode, "badlength") == 0)
+	if (strcmp(o.mode, "badlength") == 0) {
+		size_t at = b->len;
 		add_field(b, "Content-Length", "%zux", body_len);
+		peer_log_bytes("malformed line sent: ", b->p + at,
+			       b->len - at, 100);
+	}
 	else if (strcmp(framing, "length") == 0)
 		add_field(b, "Content-Length", "%zu", body_len);
 	else if (strcmp(framing, "chunked") == 0)
@@ -478,7 +506,7 @@ static void small_reply(struct buf *b, long status, const char *location,
 			const char *text, int head_only)
 {
 	add_status_line(b, status);
-	if (location != NULL)
+	if (location != NULL && strcmp(location, "\001none") != 0)
 		add_field(b, "Location", "%s", location);
 	add_field(b, "Content-Type", "text/plain");
 	add_field(b, "Content-Length", "%zu", strlen(text));
@@ -526,11 +554,21 @@ static void redirect_reply(struct buf *b, long hop, int head_only,
 			 authority, hop);
 	else if (strcmp(kind, "path") == 0)
 		snprintf(location, sizeof location, "/redirect-%ld", hop);
+	else if (strcmp(kind, "query") == 0)
+		snprintf(location, sizeof location,
+			 "redirect-%ld?next=http://%s/x/", hop, authority);
+	else if (strcmp(kind, "none") == 0)
+		snprintf(location, sizeof location, "\001none");
+	else if (strcmp(kind, "empty") == 0)
+		location[0] = '\0';
 	else
 		snprintf(location, sizeof location, "redirect-%ld", hop);
 	snprintf(text, sizeof text, "moved to %s\n", location);
 	small_reply(b, status, location, text, head_only);
-	snprintf(summary, cap, "redirect %ld: %ld %s", hop, status, location);
+	snprintf(summary, cap, "redirect %ld: %ld %s", hop, status,
+		 strcmp(kind, "none") == 0 ? "(no Location field)"
+		 : strcmp(kind, "empty") == 0 ? "(an empty Location field)"
+		 : location);
 }
 
 /* Send LEN bytes at P as -d says: dripped, or all at once.
@@ -768,7 +806,7 @@ static void parse_options(int argc, char **argv)
 	int opt;
 
 	while ((opt = getopt(argc, argv,
-			     "a:p:P:l:L:Q:f:s:n:u:T:S:F:c:xr:R:k:m:d:w:b:B:H:iV:N:h")) != -1) {
+			     "a:p:P:l:L:Q:f:s:n:u:T:S:F:c:xr:R:k:m:d:w:b:B:H:iV:N:A:h")) != -1) {
 		switch (opt) {
 		case 'a': o.addr = optarg; break;
 		case 'p': o.port = optarg; break;
@@ -800,6 +838,7 @@ static void parse_options(int argc, char **argv)
 		case 'i': o.interim = 1; break;
 		case 'V': o.version = optarg; break;
 		case 'N': o.name_case = optarg; break;
+		case 'A': o.raw = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -816,6 +855,10 @@ static void parse_options(int argc, char **argv)
 	}
 	if (o.split != NULL)
 		(void)split_point(8);	/* it dies on a bad SPLIT */
+	if (o.raw != NULL) {		/* a hand-made reply: sent as it is */
+		o.file = o.raw;
+		o.mode = "ok";
+	}
 	{
 		const char *words[LIST_MAX];
 		o.nstatus = split_list(rlist, words);
@@ -824,7 +867,8 @@ static void parse_options(int argc, char **argv)
 							   "redirect status");
 		o.nkind = split_list(klist, o.kind);
 		for (int i = 0; i < o.nkind; i++)
-			if (!one_of(o.kind[i], "absolute scheme path relative https"))
+			if (!one_of(o.kind[i], "absolute scheme path relative "
+					       "query https none empty"))
 				peer_die("bad Location kind '%s'", o.kind[i]);
 	}
 }

@@ -9,10 +9,11 @@
 # odd cases.  The tests check the SPEC's contract only: after a failure
 # OUTFILE must not exist, but a leftover OUTFILE.part is allowed; under
 # valgrind, a client's open descriptors do not count.  100 points.
-# shellcheck disable=SC2154 # verdict and status are set by run_client (helpers.bash)
+# shellcheck disable=SC2154,SC2030,SC2031 # verdict and status are set by run_client (helpers.bash); each test runs in a subshell of its own
 
 bats_require_minimum_version 1.5.0
 load ../lib/helpers
+load ../lib/lab02
 
 # shellcheck disable=SC2034 # read by bats
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
@@ -25,7 +26,7 @@ BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }'
 QUICK=1.5 # a small download (a correct client needs a few ms)
 SLOW=2.5  # a reply dripped a byte a millisecond (about 0.5 s)
 BIG=4     # 20 MiB (a correct client needs well under 1 s)
-STALL=2   # how long a stalled download is left to run
+STALL=1.5 # how long a stalled download is left to run
 
 # How the student runs things by hand, for the "to reproduce" lines.
 HAND_CLIENT=./build/labs/02-webclient/webclient
@@ -77,13 +78,24 @@ serve() {
 	SERVED="httpd $SERVE_ARGS (a $LENGTH-byte body from seed $SEED)"
 }
 
-# webclient SECONDS ARGS...: run the student's webclient with ARGS for at
-# most SECONDS (see run_client), remembering ARGS for "to reproduce".
+# webclient [RUN_CLIENT OPTIONS] SECONDS ARGS...: run the student's
+# webclient with ARGS for at most SECONDS (see run_client: --shortio,
+# --hosts, --valgrind), remembering ARGS for "to reproduce".
 webclient() {
+	local opts=()
+	while [[ $1 == --* ]]; do
+		if [[ $1 == --valgrind ]]; then
+			opts+=("$1")
+			shift
+		else
+			opts+=("$1" "$2")
+			shift 2
+		fi
+	done
 	local limit="$1"
 	shift
 	RUN_ARGS=("$@")
-	run_client "$limit" "$SL_BIN" "$@"
+	run_client "${opts[@]}" "$limit" "$SL_BIN" "$@"
 }
 
 
@@ -357,7 +369,7 @@ expect_request() {
 	expect_exit 2
 }
 
-@test "[6] sends GET PATH HTTP/1.1 with Host: HOST:PORT and Connection: close" {
+@test "[4] sends GET PATH HTTP/1.1 with Host: HOST:PORT and Connection: close" {
 	hint "handout step 3: the request line, a Host field with the URL's host and port, Connection: close, each line ending in \\r\\n, then an empty line"
 	local path first
 	path="/req-$(random_number 1000 99999)/page-$(random_number 1000 99999).html"
@@ -375,7 +387,7 @@ expect_request() {
 	expect_request "$path" "localhost:$PEER_PORT"
 }
 
-@test "[7] saves a body framed by Content-Length, byte for byte" {
+@test "[4] saves a body framed by Content-Length, byte for byte" {
 	hint "handout steps 4, 6, 7: the bytes after the header's empty line are the body's first; copy Content-Length bytes to the .part file, then rename it"
 	local path
 	path="/cl-$(random_number 1000 99999)/data-$(random_number 1000 99999).bin"
@@ -385,7 +397,7 @@ expect_request() {
 	expect_saved "saved-$SEED.bin"
 }
 
-@test "[7] saves a chunked body (chunks of random sizes), byte for byte" {
+@test "[4] saves a chunked body (chunks of random sizes), byte for byte" {
 	hint "handout step 6: Transfer-Encoding: chunked: a hex size line, that many bytes, \\r\\n; size 0 ends the body; only the data is saved"
 	local path
 	path="/chunked-$(random_number 1000 99999)/c$(random_number 1000 99999).bin"
@@ -395,7 +407,7 @@ expect_request() {
 	expect_saved "chunked-$SEED.bin"
 }
 
-@test "[3] understands chunk extensions, uppercase hex sizes and trailer fields" {
+@test "[2] understands chunk extensions, uppercase hex sizes and trailer fields" {
 	hint "handout step 6: a size line may be \"1A;name=value\" (ignore from the ';'), and trailer lines may follow the 0 chunk, up to an empty line"
 	local path
 	path="/x$(random_number 1000 99999)/decorated.bin"
@@ -405,7 +417,7 @@ expect_request() {
 	expect_saved "decorated-$SEED.bin"
 }
 
-@test "[4] saves a body that ends when the server closes (an HTTP/1.0 reply, no length)" {
+@test "[3] saves a body that ends when the server closes (an HTTP/1.0 reply, no length)" {
 	hint "handout steps 4 and 6: the status line may say HTTP/1.0 (as Python's http.server does); with neither Content-Length nor chunked, the body is everything until recv() returns 0"
 	local path
 	path="/close-$(random_number 1000 99999)/until-close.bin"
@@ -415,7 +427,7 @@ expect_request() {
 	expect_saved "close-$SEED.bin"
 }
 
-@test "[4] reads header field names in any case (content-length, TRANSFER-ENCODING: Chunked)" {
+@test "[3] reads header field names in any case (content-length, TRANSFER-ENCODING: Chunked)" {
 	hint "handout step 4: field names are case-insensitive, and so is the coding name chunked: compare them with strncasecmp(), never strcmp() or strstr()"
 	local path
 	path="/case-$(random_number 1000 99999)/lower.bin"
@@ -431,7 +443,7 @@ expect_request() {
 	expect_saved "upper-$SEED.bin"
 }
 
-@test "[4] reads a reply that arrives one byte at a time" {
+@test "[3] reads a reply that arrives one byte at a time" {
 	hint "handout steps 4 and 6: one recv() returns whatever has arrived, maybe 1 byte; keep calling it until the header, then the body, is complete"
 	local path
 	path="/drip-$(random_number 1000 99999).bin"
@@ -447,7 +459,7 @@ expect_request() {
 	expect_saved "drip-$SEED.bin"
 }
 
-@test "[4] finds the end of the header when \\r\\n\\r\\n is split across two reads" {
+@test "[3] finds the end of the header when \\r\\n\\r\\n is split across two reads" {
 	hint "handout step 4: after each recv(), search for \\r\\n\\r\\n again from a few bytes before the new data, not only in the new data"
 	local split path
 	path="/split-$(random_number 1000 99999).bin"
@@ -460,7 +472,7 @@ expect_request() {
 	done
 }
 
-@test "[4] saves a 20 MiB binary body byte for byte" {
+@test "[3] saves a 20 MiB binary body byte for byte" {
 	hint "handout step 6: pass the body through a fixed buffer, writing each piece as it arrives; write() may write less than asked"
 	local path
 	path="/big-$(random_number 1000 99999)/big.bin"
@@ -470,7 +482,7 @@ expect_request() {
 	expect_saved "big-$SEED.bin"
 }
 
-@test "[4] names the file after the path's last segment (no query, no #fragment sent), index.html for a trailing /" {
+@test "[3] names the file after the path's last segment (no query, no #fragment sent), index.html for a trailing /" {
 	hint "handout step 1: the fragment (#...) is never sent; the default name (default_name() in the starter) is the path's last segment without the query, index.html when it ends in / or is empty"
 	local dir file got
 	dir="d$(random_number 1000 99999)"
@@ -496,7 +508,7 @@ expect_request() {
 	expect_saved index.html
 }
 
-@test "[3] writes the body to stdout for OUTFILE -" {
+@test "[2] writes the body to stdout for OUTFILE -" {
 	hint "handout step 7: with -, the body goes to stdout (nothing to rename, no file); messages go to stderr only"
 	local path
 	path="/stdout-$(random_number 1000 99999).bin"
@@ -511,7 +523,7 @@ expect_request() {
 	fi
 }
 
-@test "[6] follows 5 redirects (301, 302, 303, 307, 308; relative and absolute Location)" {
+@test "[4] follows 5 redirects (301, 302, 303, 307, 308; relative and absolute Location)" {
 	hint "handout step 5: resolve each Location against the URL just fetched (http://..., //host/..., /path, or relative to its directory), then GET it"
 	local dir expect got
 	dir="/r$(random_number 1000 99999)/sub"
@@ -533,7 +545,7 @@ expect_request() {
 	fi
 }
 
-@test "[3] gives up at a sixth redirect: exit 1, no OUTFILE" {
+@test "[2] gives up at a sixth redirect: exit 1, no OUTFILE" {
 	hint "handout step 5: count the redirects followed; at the sixth, stop with an error (fetch() does the counting)"
 	serve "$(random_number 2000 9000)" -r 6 -R 302,301
 	webclient "$QUICK" "$URL/loop/start.html" "loop-$SEED.bin"
@@ -545,7 +557,7 @@ expect_request() {
 	fi
 }
 
-@test "[5] any 2xx status is a success (a 203 is saved); a 404 or 500 is an error: exit 1, no OUTFILE" {
+@test "[4] any 2xx status is a success (a 203 is saved); a 404 or 500 is an error: exit 1, no OUTFILE" {
 	hint "handout step 4: keep the status code; every 2xx (200 to 299) body is saved, anything else is reported and exits 1 (fetch() decides)"
 	local code path
 	path="/status-$(random_number 1000 99999).bin"
@@ -561,7 +573,7 @@ expect_request() {
 	done
 }
 
-@test "[6] a body cut short (Content-Length or chunked) is an error: exit 1, no OUTFILE" {
+@test "[4] a body cut short (Content-Length or chunked) is an error: exit 1, no OUTFILE" {
 	hint "handout steps 6 and 7: recv() returning 0 before the body is complete is an error; the file keeps its .part name"
 	local framing
 	for framing in length chunked; do
@@ -572,7 +584,7 @@ expect_request() {
 	done
 }
 
-@test "[4] refuses a malformed reply (not HTTP, no reply, a bad chunk size, Content-Length: 1234x): exit 1" {
+@test "[3] refuses a malformed reply (not HTTP, no reply, a bad chunk size, Content-Length: 1234x): exit 1" {
 	hint "handout steps 4 and 6: check the status line's form; a chunk size is hex digits, a Content-Length digits and nothing else (atoi() takes 1234x for 1234)"
 	local mode
 	for mode in garbage hangup badchunk badlength; do
@@ -593,7 +605,7 @@ expect_request() {
 	expect_saved "header-$SEED.bin"
 }
 
-@test "[4] downloads from an IPv6 server, http://[::1]:PORT/, with Host: [::1]:PORT" {
+@test "[3] downloads from an IPv6 server, http://[::1]:PORT/, with Host: [::1]:PORT" {
 	need_ipv6
 	hint "handout steps 1-3: [::1] in the URL is the host ::1; getaddrinfo() with AF_UNSPEC; Host puts the brackets back"
 	local path host
@@ -610,21 +622,29 @@ expect_request() {
 	fi
 }
 
-@test "[4] accepts a host name (localhost), trying each of its addresses" {
-	hint "handout step 2: getaddrinfo() gives a name's addresses; try each in turn until one connects"
-	local last path
-	# The server listens on the name's last address, so a client that
-	# tries only the first fails (where localhost has more than one).
-	last=$("$SL_PEERS/porttool" resolve localhost | tail -1)
-	[[ -n $last ]] || skip "localhost does not resolve on this machine (0 points)"
-	path="/local-$(random_number 1000 99999).bin"
-	serve "$(random_number 2000 9000)" -a "$last" -u "$path"
-	webclient "$QUICK" "http://localhost:$PEER_PORT$path" "local-$SEED.bin"
+@test "[3] accepts a host name with two addresses (sl-multi.test), trying each until one connects" {
+	hint "handout step 2: getaddrinfo() gives a name's addresses; when connect() fails, close that socket and try the next one"
+	local path
+	two_address_name
+	path="/multi-$(random_number 1000 99999).bin"
+	serve "$(random_number 2000 9000)" -a "$MULTI_LAST" -u "$path"
+	if ! refuses "$MULTI_FIRST" "$PEER_PORT"; then
+		skip "something listens on $MULTI_FIRST port $PEER_PORT, so the first address cannot be made to refuse (0 points); run the test again"
+	fi
+	webclient --hosts "$HOSTS_FILE" "$QUICK" "http://$MULTI_NAME:$PEER_PORT$path" "multi-$SEED.bin"
+	if [[ $status -ne 0 ]] && ! grep -q "connection [0-9]* accepted" "$PEER_LOG"; then
+		cause "only the first address was tried: when connect() fails, close that socket and go on to the next address of the list (open_client(), step 2)"
+		fail FAIL "$MULTI_NAME has two addresses: $MULTI_FIRST (getaddrinfo gives it first; it refuses) and $MULTI_LAST (the server listens there)" \
+			"the program never connected to $MULTI_LAST: it gave up after the first address refused" \
+			"command: $(cat "$EVID/command") (with a private /etc/hosts: $(paste -sd ';' "$HOSTS_FILE"))" \
+			"exit status $status; its stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
 	expect_success
-	expect_saved "local-$SEED.bin"
+	expect_saved "multi-$SEED.bin"
 }
 
-@test "[3] refuses https:// URLs, also when a redirect leads there" {
+@test "[2] refuses https:// URLs, also when a redirect leads there" {
 	hint "handout steps 1 and 5: an https:// URL (TLS) is refused with a message, never fetched as plain HTTP; a Location goes through parse_url() too"
 	serve 1000
 	webclient "$QUICK" "https://127.0.0.1:$PEER_PORT/secret-$SEED.html" "secret-$SEED.html"
@@ -653,7 +673,7 @@ expect_request() {
 	expect_no_outfile "plain-$SEED.html" "a redirect to https://"
 }
 
-@test "[3] a stalled download never leaves a file under the final name" {
+@test "[2] a stalled download never leaves a file under the final name" {
 	hint "handout step 7: write the body to OUTFILE.part and rename it to OUTFILE only when it is complete"
 	serve 200000 -m stall-body
 	webclient "$STALL" "$URL/stalled-$SEED.bin" "stalled-$SEED.bin"
@@ -694,10 +714,10 @@ expect_request() {
 	fi
 }
 
-@test "[6] runs clean under valgrind (no memory errors or leaks)" {
+@test "[5] runs clean under valgrind (no memory errors or leaks), also when the connection is refused, the reply is bad or a redirect fails" {
 	need_valgrind
-	hint "handout steps 2 and 4-7: freeaddrinfo() the list, free() what you malloc(), on every path, and never read past a buffer's end"
-	local path needs="(this test needs a webclient that works: it checks the memory use of a correct download, then of one cut short)"
+	hint "handout steps 2 and 4-7: freeaddrinfo() the list and close() each socket that did not connect, free() what you malloc(), on every path (every return -1 too), and never read past a buffer's end"
+	local path port needs="(this test needs a webclient that works: it checks the memory use of a correct download, then of failed ones)"
 	path="/vg-$(random_number 1000 99999).bin"
 	serve "$(random_number 5000 20000)" -u "$path"
 	# A quick run without valgrind first: a program that does not work
@@ -705,18 +725,303 @@ expect_request() {
 	webclient "$QUICK" "$URL$path" "plain-$SEED.bin"
 	expect_success || { echo "$needs" >>"$EVID/message"; return 1; }
 	# Only valgrind's findings count below (the other tests judge the
-	# output): a correct download, then a body cut short.
+	# output): a correct download, then the failure paths.
 	fresh_folder work-valgrind
 	run_client --valgrind "$QUICK" "$SL_BIN" "$URL$path" "vg-$SEED.bin"
 	if [[ $status -ne 0 && $status -ne 99 ]]; then
 		expect_exit 0 || { echo "$needs" >>"$EVID/message"; return 1; }
 	fi
 	expect_finished
-	expect_valgrind_clean
+	expect_valgrind_clean || { prepend "on a correct download:"; return 1; }
+	# nothing listens: every connect() is refused.  Here no socket may be
+	# left open either: none ever connected.
 	rm -f "$EVID"/valgrind*.log
-	fresh_folder work-short
-	serve "$(random_number 5000 20000)" -m short
-	run_client --valgrind "$QUICK" "$SL_BIN" "$URL/vg-short.bin" "vg-short-$SEED.bin"
+	fresh_folder work-refused
+	port=$(free_port)
+	run_client --valgrind "$QUICK" "$SL_BIN" "http://127.0.0.1:$port/vg-refused.bin" "vg-refused.bin"
 	expect_finished
-	expect_valgrind_clean
+	expect_valgrind_clean --fds || {
+		prepend "when the connection is refused (nothing listens on 127.0.0.1 port $port): open_client() must freeaddrinfo() the list and close() the socket that did not connect before it returns -1 (step 2)"
+		cause "on the refused path the address list or the socket is not released: freeaddrinfo() and close() before return -1 (open_client(), step 2)"
+		return 1
+	}
+	local mode
+	for mode in garbage redirect; do
+		rm -f "$EVID"/valgrind*.log
+		fresh_folder "work-$mode"
+		if [[ $mode == redirect ]]; then
+			serve "$(random_number 500 2000)" -r 1 -k https
+		else
+			serve "$(random_number 5000 20000)" -m "$mode"
+		fi
+		run_client --valgrind "$QUICK" "$SL_BIN" "$URL/vg-$mode.bin" "vg-$mode-$SEED.bin"
+		expect_finished
+		expect_valgrind_clean || { prepend "after a failed download (httpd $SERVE_ARGS: $([[ $mode == redirect ]] && echo "a redirect to https://" || echo "-m $mode")):"; return 1; }
+	done
+}
+
+# ---- partial I/O, names, files, and hostile servers (issue 6) ------------
+
+@test "[4] works when send() and recv() move a few bytes a call and fail with EINTR (the partial-I/O shim)" {
+	need_shortio
+	hint "handout steps 3 and 4: send() may take fewer bytes than it was given (send the rest) and any call may fail with EINTR (call it again)"
+	local path first asked moved
+	path="/shim-$(random_number 1000 99999)/partial.bin"
+	serve "$(random_number 1500 3000)" -u "$path"
+	webclient --shortio "7,eintr=5,seed=$SEED" "$SLOW" "$URL$path" "shim-$SEED.bin"
+	expect_shortio_loaded
+	first=$(shortio_first send)
+	[[ -n $first ]] || first=$(shortio_first write)
+	if [[ -n $first ]] && [[ $(connection_log) == *"] incomplete request: "* ]]; then
+		asked=${first% *} moved=${first#* }
+		cause "send() took $moved of $asked bytes and the rest was never sent: loop until every byte is sent (send_all(), step 3)"
+		fail "$([[ $verdict == timeout ]] && echo TIME || echo FAIL)" \
+			"send() took $moved of $asked bytes; the other $((asked - moved)) were never sent" \
+			"$(server_story)" \
+			"$(shortio_said)" \
+			"command: $(cat "$EVID/command") (with the grader's partial-I/O shim: SL_SHORTIO=7,eintr=5,seed=$SEED)" \
+			"its stderr:" "$(show "$EVID/stderr")" "(the shim's log is shortio.log in the evidence folder)"
+		return 1
+	fi
+	expect_success || { shortio_said >>"$EVID/message"; return 1; }
+	expect_request "$path" "127.0.0.1:$PEER_PORT" || return 1
+	expect_saved "shim-$SEED.bin" || { shortio_said >>"$EVID/message"; return 1; }
+}
+
+@test "[2] a failed rename of OUTFILE.part is an error: exit 1, never \"saved\"" {
+	hint "handout step 7: check what close() and rename() return; when rename() fails (OUTFILE is a directory, say), report it and exit 1"
+	local path
+	path="/rn-$(random_number 1000 99999).bin"
+	serve "$(random_number 1000 5000)" -u "$path"
+	mkdir -p "$WORK/d"
+	echo "keep me" >"$WORK/d/keep"
+	webclient "$QUICK" "$URL$path" d
+	expect_finished
+	if [[ $status -eq 0 ]] || grep -qi "saved" "$EVID/stderr"; then
+		cause "the result of rename() (or close()) is not checked: when it fails, complain() and return -1 (output_finish(), step 7)"
+		fail FAIL "OUTFILE was d, an existing folder that is not empty, so rename(\"d.part\", \"d\") must fail (EISDIR);" \
+			"expected exit status 1 and a message saying the file could not be saved, got exit status $status" \
+			"command: $(cat "$EVID/command")" \
+			"its stderr:" "$(show "$EVID/stderr")" \
+			"files in the folder: $(listing)" "$(reproduce)"
+		return 1
+	fi
+	exit_is 1 "after a rename() that fails the program should exit 1"
+	expect_stderr_says "a message that d could not be saved"
+}
+
+@test "[3] resolves a relative Location against a URL whose query holds a / (and one whose own query holds http://)" {
+	hint "handout step 5: a relative Location replaces the last segment of the base path: look for the last '/' only before any '?'; and has_scheme() looks only at the start (letters, then ':')"
+	local dir expect got
+	dir="/q$(random_number 1000 99999)"
+	serve "$(random_number 2000 9000)" -r 2 -k relative,query
+	webclient "$QUICK" "$URL$dir/start.html?from=/up/down" "query-$SEED.bin"
+	expect=$(printf 'GET %s HTTP/1.1\n' "$dir/start.html?from=/up/down" "$dir/redirect-1" \
+		"$dir/redirect-2?next=http://127.0.0.1:$PEER_PORT/x/")
+	got=$(requests)
+	if [[ $got != "$expect" ]]; then
+		if [[ $got == *"from=/up/redirect"* ]]; then
+			cause "a relative Location was joined to the base URL's query: look for the base path's last '/' only before its '?' (resolve_location(), step 5)"
+		elif [[ $got != *"redirect-2"* && $got == *"redirect-1"* ]] && grep -qi "redirect-2" "$EVID/stderr"; then
+			cause "the relative Location \"redirect-2?next=http://...\" was taken for an absolute URL: a scheme is only letters, digits, + - . at the very start, then ':' (has_scheme(), step 5)"
+		fi
+		fail FAIL "the redirects were not followed as expected" \
+			"the Locations were: redirect-1 (relative, against $dir/start.html?from=/up/down: the / in the query is not a directory)," \
+			"then redirect-2?next=http://127.0.0.1:$PEER_PORT/x/ (relative too: it does not start with a scheme)" \
+			"expected these requests:" "$(quoted <<<"$expect")" \
+			"the server received:" "$(requests | quoted)" \
+			"exit status $status; stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+		return 1
+	fi
+	expect_success
+	expect_saved "query-$SEED.bin"
+}
+
+@test "[2] a redirect without a Location (or an empty one) is an error: exit 1, one request" {
+	hint "handout step 5: a 3xx reply with no Location, or an empty one, leads nowhere: report it (resolve_location() gets \"\") and exit 1"
+	local kind
+	for kind in none empty; do
+		fresh_folder "work-$kind"
+		serve "$(random_number 500 2000)" -r 1 -k "$kind"
+		webclient "$QUICK" "$URL/nl/start.html" "nl-$SEED.bin"
+		expect_failure "a 302 with $([[ $kind == none ]] && echo "no Location field" || echo "an empty Location field")" "nl-$SEED.bin"
+		if [[ $(requests | wc -l) -ne 1 ]]; then
+			fail FAIL "a 302 with $([[ $kind == none ]] && echo "no Location field" || echo "an empty Location field") must not be followed; the server received $(requests | wc -l) requests:" \
+				"$(requests | quoted)" "stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+			return 1
+		fi
+	done
+}
+
+# bad_reply WHAT HEADER [BODYFILE]: the server sends a hand-made reply
+# (HEADER, then BODYFILE); the program must exit 1 with a "webclient:"
+# message and leave no OUTFILE.
+bad_reply() {
+	local what="$1"
+	fresh_folder "work-$(slug "$what")"
+	hand_reply "$(slug "$what")" "$2" "${3:-}"
+	serve 0 -A "$REPLY"
+	webclient "$QUICK" "$URL/bad.bin" "bad-$SEED.bin"
+	expect_finished || return 1
+	if [[ $status -ne 1 ]] || ! said_webclient || [[ -e $WORK/bad-$SEED.bin ]]; then
+		fail FAIL "a malformed reply ($what) must be refused: exit 1, a message \"webclient: what failed: why\" on stderr, no OUTFILE" \
+			"$(reply_shown)" \
+			"got exit status $status; files in the folder: $(listing)" \
+			"command: $(cat "$EVID/command")" "its stderr:" "$(show "$EVID/stderr")" \
+			"to reproduce: ./build/peers/httpd -p $HAND_PORT -l 300 -A FILE &   (FILE: the .reply file in the evidence folder)"
+		return 1
+	fi
+}
+
+@test "[3] refuses a malformed header (HTTP/1.1 200OK, a Content-Length too big or given twice, an empty field name, Transfer-Encoding: gzip)" {
+	hint "handout step 4: the status line is HTTP/1.x, a space, three digits, then a space or nothing; a Content-Length is digits that fit (check before each digit) and two must agree; a name is never empty; only chunked is understood"
+	local body="$EVID/some-bytes"
+	"$SL_PEERS/datagen" "$(random_number 1 99999)" 300 >"$body"
+	bad_reply "status line 200OK" 'HTTP/1.1 200OK-ish garbage\r\nContent-Length: 300\r\n\r\n' "$body" || return 1
+	bad_reply "Content-Length 18446744073709551615" 'HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\nConnection: close\r\n\r\n' "$body" || return 1
+	bad_reply "two Content-Length fields, 300 and 299" 'HTTP/1.1 200 OK\r\nContent-Length: 300\r\nContent-Length: 299\r\nConnection: close\r\n\r\n' "$body" || return 1
+	bad_reply "an empty field name" 'HTTP/1.1 200 OK\r\n: no name\r\nContent-Length: 300\r\n\r\n' "$body" || return 1
+	bad_reply "Transfer-Encoding gzip" 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n' "$body" || return 1
+}
+
+@test "[3] refuses a malformed chunked body (sizes 5zz, 0x3, \" 2\", -5; data ended by a bare LF; no empty line after the 0 chunk)" {
+	hint "handout step 6: a size line is hex digits, then maybe spaces and ;extension, then CRLF; chunk data is followed by CRLF; after the 0 chunk come trailer lines up to an empty one (the server closing first is an error)"
+	local h='HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+	bad_reply "chunk size 5zz" "${h}5zz\\r\\nhello\\r\\n0\\r\\n\\r\\n" || return 1
+	bad_reply "chunk size 0x3" "${h}0x3\\r\\nabc\\r\\n0\\r\\n\\r\\n" || return 1
+	bad_reply "chunk size with a space first" "${h} 2\\r\\nab\\r\\n0\\r\\n\\r\\n" || return 1
+	bad_reply "chunk size -5" "${h}-5\\r\\nhello\\r\\n0\\r\\n\\r\\n" || return 1
+	bad_reply "chunk data ended by a bare LF" "${h}5\\r\\nhello\\n0\\r\\n\\r\\n" || return 1
+	bad_reply "the server closing after the 0 chunk" "${h}5\\r\\nhello\\r\\n0\\r\\n" || return 1
+}
+
+@test "[2] a field Content: N is not Content-Length (names are compared whole, not by prefix)" {
+	hint "handout step 4: name_is() compares the whole name: the lengths must be equal too, so Content is not Content-Length"
+	local n
+	n=$(random_number 2000 9000)
+	"$SL_PEERS/datagen" "$(random_number 1 2147483646)" "$n" >"$EVID/content-body"
+	hand_reply content "HTTP/1.1 200 OK\\r\\nContent: 3\\r\\nConnection: close\\r\\n\\r\\n" "$EVID/content-body"
+	serve 0 -A "$REPLY"
+	# the body the program must save: all of it, up to the server's close
+	cp "$EVID/content-body" "$EVID/expected"
+	LENGTH=$n
+	SERVE_ARGS="-A FILE (FILE: content.reply in the evidence folder)"
+	SERVED="httpd -A content.reply (a hand-made reply: a field Content: 3, then a $n-byte body ended by the server closing)"
+	webclient "$QUICK" "$URL/content.bin" "content-$SEED.bin"
+	expect_success || { reply_shown >>"$EVID/message"; return 1; }
+	expect_saved "content-$SEED.bin" || { reply_shown >>"$EVID/message"; return 1; }
+}
+
+@test "[2] a 204 No Content reply has no body, whatever its fields say" {
+	hint "handout step 4: a 204 reply never has a body: after its header the body is empty (parse_header() sets the length to 0), whatever Content-Length says"
+	serve "$(random_number 100 900)" -S 204
+	webclient "$QUICK" "$URL/empty.bin" "empty-$SEED.bin"
+	expect_success
+	if [[ ! -f $WORK/empty-$SEED.bin || -s $WORK/empty-$SEED.bin ]]; then
+		fail FAIL "a 204 No Content reply has an empty body: expected empty-$SEED.bin, 0 bytes" \
+			"the server sent a 204 with Content-Length: $LENGTH and $LENGTH bytes after the header (which a client must not read as a body)" \
+			"found: $(listing)$([[ -f $WORK/empty-$SEED.bin ]] && echo ", empty-$SEED.bin holding $(size "$WORK/empty-$SEED.bin") bytes")" \
+			"stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+		return 1
+	fi
+}
+
+@test "[2] refuses a malformed URL with exit 2, sending nothing (a space or control byte in the path; ports 9150x, +9150, 2^32+9150)" {
+	hint "handout step 1: set_path() refuses a space or a control byte (write %20); parse_port() takes digits only and stops before the number overflows (atoi() takes 9150x, +9150 and 4294976446 for 9150)"
+	local url what
+	serve 500
+	# a good URL first: a program that refuses every URL proves nothing
+	webclient "$QUICK" "$URL/good.html" good.html
+	expect_success || { echo "(this test needs a webclient that works: it first fetches a good URL)" >>"$EVID/message"; return 1; }
+	for url in "$URL/a b.html" "$URL/a"$'\t'"b.html" "$URL/a"$'\x01'"b.html" \
+		"http://127.0.0.1:${PEER_PORT}x/p.html" "http://127.0.0.1:+$PEER_PORT/p.html" \
+		"http://127.0.0.1:$((4294967296 + PEER_PORT))/p.html"; do
+		webclient "$QUICK" "$url" out.html
+		expect_finished || return 1
+		if [[ $status -ne 2 || $(requests | wc -l) -ne 1 ]]; then
+			what=$(printf '%s' "$url" | LC_ALL=C tr -c '[:print:]' '?')
+			fail FAIL "the URL \"$what\" is malformed ($(printf '%q' "$url")): expected exit status 2 and no request sent" \
+				"got exit status $status; the server received (after GET /good.html): $(requests | tail -n +2 | tail -1)" \
+				"its stderr:" "$(show "$EVID/stderr")"
+			return 1
+		fi
+	done
+}
+
+@test "[2] sends the whole request for a 2000-byte path (or refuses it clearly)" {
+	hint "handout step 3: check what snprintf() returns: when it is not less than the buffer's size, the request did not fit and was cut off (send none of it, say so)"
+	local path
+	path="/long-$(random_number 1000 99999)/$(head -c 2000 /dev/zero | tr '\0' 'a').bin"
+	serve "$(random_number 500 2000)"
+	webclient "$QUICK" "$URL/short.bin" short.bin
+	expect_success || { echo "(this test needs a webclient that works: it first fetches a short path)" >>"$EVID/message"; return 1; }
+	fresh_folder work-long
+	serve "$(random_number 500 2000)"
+	webclient "$QUICK" "$URL$path" long.bin
+	if [[ $(connection_log) == *"] incomplete request: "* ]]; then
+		cause "the request did not fit its buffer and was cut off: check what snprintf() returns (send_request(), step 3)"
+		fail "$([[ $verdict == timeout ]] && echo TIME || echo FAIL)" "$(server_story)" \
+			"the path is $((${#path})) bytes: the request must go out whole (or be refused with a message, sending nothing)" \
+			"command: webclient $URL/long-.../aaa...a.bin long.bin" \
+			"exit status $status ($verdict); its stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+	expect_finished
+	if [[ $status -ne 0 ]]; then
+		if [[ -n $(requests) ]] || ! said_webclient; then
+			fail FAIL "a request for a $((${#path}))-byte path must be sent whole and the body saved, or refused with a message (webclient: ...) before anything is sent" \
+				"exit status $status; the server received: $(requests | head -c 120)" \
+				"its stderr:" "$(show "$EVID/stderr")"
+			return 1
+		fi
+		return 0
+	fi
+	expect_request "$path" "127.0.0.1:$PEER_PORT"
+	expect_saved long.bin
+}
+
+# asan_run WHAT ARGS...: run the sanitizer build with ARGS; it must end by
+# itself (exit 0 or 1 both do) with no sanitizer report.
+asan_run() {
+	local what="$1" env
+	shift
+	mapfile -t env < <(asan_env)
+	RUN_ARGS=("$@")
+	run_client "$(scaled "$QUICK" 2)" "${env[@]}" "$ASAN_BIN" "$@"
+	if [[ $status -eq 86 ]] || [[ -n $(sanitizer_said) ]]; then
+		cause "a buffer overflow the server (or the URL) controls: check every length before you copy into a fixed buffer (copy_span(), read_line()'s cap, snprintf()'s return: steps 1, 3, 4, 6)"
+		fail MEM "with $what, AddressSanitizer/UBSan found a memory error (a buffer overflow the server or the URL controls)" \
+			"the report (all of it is in stderr in the evidence folder):" "$(sanitizer_said)" \
+			"command: (your program built with -fsanitize=address,undefined) $(shell_words "$@" | head -c 200)" \
+			"$(reply_shown 2>/dev/null)"
+		return 1
+	fi
+	expect_finished || return 1
+	if [[ $status -ne 0 && $status -ne 1 && $status -ne 2 ]]; then
+		fail FAIL "with $what, expected exit status 0, 1 or 2, got $status" "its stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+}
+
+@test "[3] survives hostile replies under AddressSanitizer (a 12000-byte Location, a 3000-byte chunk extension, a 4000-byte bad header line, a 10000-byte path)" {
+	hint "handout steps 1, 3, 4 and 6: every copy into a fixed-size buffer checks the length first: a Location (copy_span()), a chunk-size line (read_line()'s cap), the request (snprintf()'s return)"
+	local long
+	asan_build
+	long=$(head -c 12000 /dev/zero | tr '\0' 'L')
+	fresh_folder work-location
+	hand_reply location "HTTP/1.1 302 Found\\r\\nLocation: /$long\\r\\nContent-Length: 0\\r\\n\\r\\n"
+	serve 0 -A "$REPLY"
+	asan_run "a 302 whose Location is 12000 bytes" "$URL/start.html" out.bin || return 1
+	fresh_folder work-extension
+	hand_reply extension "HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5;$(head -c 3000 /dev/zero | tr '\0' 'e')\\r\\nhello\\r\\n0\\r\\n\\r\\n"
+	serve 0 -A "$REPLY"
+	asan_run "a chunk-size line with a 3000-byte extension" "$URL/ext.bin" out.bin || return 1
+	fresh_folder work-header
+	hand_reply header "HTTP/1.1 200 OK\\r\\n$(head -c 4000 /dev/zero | tr '\0' 'h')\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
+	serve 0 -A "$REPLY"
+	asan_run "a 4000-byte header line without a colon" "$URL/hdr.bin" out.bin || return 1
+	fresh_folder work-path
+	REPLY=""
+	serve 100
+	asan_run "a 10000-byte path" "$URL/$(head -c 10000 /dev/zero | tr '\0' 'p')" out.bin || return 1
 }

@@ -537,9 +537,11 @@ static int chunk_line(struct reader *r, char *buf, size_t cap)
 		}
 		buf[len++] = (char)c;
 	}
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
+	if (len == 0 || buf[len - 1] != '\r') {
+		oops("body", "a chunked-body line without CR LF");
+		return -1;
+	}
+	buf[--len] = '\0';
 	return 0;
 }
 
@@ -553,7 +555,8 @@ static int unchunk(struct reader *r, FILE *out, long long *total)
 
 		if (chunk_line(r, line, sizeof line) < 0)
 			return -1;
-		if (!isxdigit((unsigned char)line[0])) {
+		if (!isxdigit((unsigned char)line[0]) ||
+		    (line[1] == 'x' || line[1] == 'X')) {
 			oops("body", "bad chunk size");
 			return -1;
 		}
@@ -638,7 +641,7 @@ static int fetch(struct where *w, const char *name)
 			oops("redirect", "more than 5 redirects, giving up");
 			goto done;
 		}
-		if (h.location == NULL) {
+		if (h.location == NULL || h.location[0] == '\0') {
 			oops("redirect", "no Location");
 			goto done;
 		}
