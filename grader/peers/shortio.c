@@ -30,6 +30,9 @@
  *   close-errno=1     every close() that succeeds leaves errno at ENOTTY
  *                     (POSIX lets a call that succeeds change errno: a
  *                     program must save errno before it calls close())
+ *   close-fail=1      every close() of a regular file above stderr closes
+ *                     it, then fails with EIO (a full disk or a network
+ *                     file system can report a lost write only there)
  *
  * FILE gets one line when the library loads in a program ("PID shortio
  * loaded in PATH: ..."), so a test can prove it was there, then one line
@@ -80,7 +83,7 @@ static atomic_ulong calls;   /* calls changed, for eintr= and the seed */
 static atomic_ulong logged;
 static unsigned long seed = 1;
 static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
-static long socket_fail_at, close_errno;
+static long socket_fail_at, close_errno, close_fail;
 static atomic_ulong listens, spawns, accepts, socket_reads, sockets;
 
 /* ---- the real functions --------------------------------------------- */
@@ -208,7 +211,8 @@ __attribute__((constructor)) static void shortio_init(void)
 			   !option(&p, "accept-abort=", &accept_abort_at) &&
 			   !option(&p, "recv-reset=", &recv_reset_at) &&
 			   !option(&p, "socket-fail=", &socket_fail_at) &&
-			   !option(&p, "close-errno=", &close_errno)) {
+			   !option(&p, "close-errno=", &close_errno) &&
+			   !option(&p, "close-fail=", &close_fail)) {
 			break;
 		}
 	}
@@ -424,8 +428,16 @@ EXPORT_INT(socket)(int domain, int type, int protocol)
 
 EXPORT_INT(close)(int fd)
 {
+	struct stat st;
+	int file = active && close_fail > 0 && fd > 2 && fd != log_fd &&
+		   fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	int r = REAL(close)(fd);
 
+	if (r == 0 && file) {
+		log_line("close fd=%d EIO (a regular file)\n", fd);
+		errno = EIO;
+		return -1;
+	}
 	if (r == 0 && active && close_errno > 0 && fd != log_fd) {
 		log_line("close fd=%d ok, errno left ENOTTY\n", fd);
 		errno = ENOTTY;

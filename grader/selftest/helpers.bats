@@ -171,7 +171,10 @@ setup() {
 		==1==    <inherited from parent>
 		==1== Open file descriptor 4: /etc/hosts
 		==1==    at 0x1: open (open64.c:41)
+		==1== Open file descriptor 100: /x/evidence/shortio.log
+		==1==    at 0x1: fcntl (fcntl64.c:30)
 	EOF
+	# the grader's own shim log is no leak of the program's
 	run leaked_fds "$BATS_TEST_TMPDIR/vg.log" --listening-ok
 	[[ ${#lines[@]} -eq 3 ]]
 	[[ $output == *"socket 5"* && $output == *"/etc/hosts"* ]]
