@@ -340,11 +340,28 @@ expect_cleaned_up() {
 			"(a child that returns from serve_client() instead goes back into the parent's accept loop, and lives on)" \
 			"expected: 3 processes at most once the clients are gone" \
 			"$(server_tree)" "its stderr:" "$(server_said 6)"
+	elif ! lab03_catches "$main" 17; then
+		# SIGCHLD is 17 on Linux, where /proc/PID/status exists
+		cause "the SIGCHLD handler was reset after its first signal: install it with sigaction(), not signal() (step 5)"
+		fail FAIL "$zombies children of the server are zombies (ps shows them <defunct>) $(scaled 2) s after $1 left, and the server no longer catches SIGCHLD (/proc/$main/status, SigCgt): its handler ran once and was reset to the default" \
+			"(signal() in a program built with -std=c11 installs a one-shot handler, SA_RESETHAND: the first child is reaped, every later one stays a zombie)" \
+			"expected: every child that has ended is reaped: the handler stays installed (sigaction() with SA_RESTART), and reaps in a loop" \
+			"$(server_tree)"
 	else
 		fail FAIL "$zombies children of the server are zombies (ps shows them <defunct>) $(scaled 2) s after $1 left" \
 			"expected: every child that has ended is reaped: a SIGCHLD handler that calls waitpid(-1, NULL, WNOHANG) in a loop while it returns > 0 (one signal can stand for many children that ended at once)" \
 			"$(server_tree)"
 	fi
+}
+
+# lab03_catches PID SIGNUM: false only when /proc/PID/status shows that
+# PID does not catch signal SIGNUM (no handler installed); true where it
+# cannot tell.
+lab03_catches() {
+	local mask
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[[ -n $mask ]] || return 0
+	(((16#$mask >> ($2 - 1)) & 1))
 }
 
 # zombies_of PID: how many children of PID are zombies.
@@ -511,6 +528,10 @@ lab_diagnose() {
 	[[ -f $err ]] || return 0
 	st=$(cat "$EVID/server.status" 2>/dev/null)
 	# A child back in the parent's accept loop, on the listener it closed.
+	if grep -qiE 'accept.*bad file descriptor' "$err" && grep -qE ' (fork|pthread_create) EAGAIN' "$EVID/shortio.log" 2>/dev/null; then
+		cause "when fork() failed, the listening socket was closed instead of the connection: close(cfd), not close(lfd) (step 5)"
+		return 0
+	fi
 	if grep -qiE 'accept.*(bad file descriptor|not a socket|invalid argument)' "$err"; then
 		cause "'accept: Bad file descriptor' on stderr: a child went back into the accept loop; end the child with exit(), never return (step 5)"
 		return 0
@@ -581,7 +602,16 @@ valgrind_cause() {
 	if grep -q 'definitely lost' "${logs[@]}" && grep -A12 'definitely lost in' "${logs[@]}" | grep -q 'getaddrinfo'; then
 		cause "getaddrinfo()'s list is never freed on some path: freeaddrinfo(res) once the loop is done, whether or not an address worked (step 1)"
 	elif grep -qE 'Invalid (read|write)|uninitialised' "${logs[@]}"; then
-		cause "a memory error (valgrind names the line): the buffer holds the n bytes recv() returned, no more, and no terminating 0 (step 4)"
+		# The cause follows the stack of the first error valgrind shows.
+		local block
+		block=$(awk '/Invalid (read|write)|uninitialised/ { on = 1 } on && /^==[0-9]+== *$/ { exit } on' "${logs[@]}" | head -20)
+		if grep -qE 'sigaction|sa_mask|reap_children' <<<"$block"; then
+			cause "sigaction() read uninitialised bytes of its struct sigaction (valgrind: $(grep -m1 -oE '[a-z_]*sigaction\([^)]*\)[^.]*' <<<"$block" | head -1)): memset() the struct to 0 and sigemptyset(&sa.sa_mask) before sigaction() (step 5)"
+		elif grep -qE 'recv|send|echo|read|write|buf' <<<"$block"; then
+			cause "a memory error in the echo loop (valgrind names the line): the buffer holds the n bytes recv() returned, no more, and no terminating 0 (step 4)"
+		else
+			cause "a memory error: valgrind names the function and line of the first one, '$(grep -m1 -oE 'by 0x[0-9A-F]+: [a-z_]+ \([^)]*\)' <<<"$block" | sed 's/^by 0x[0-9A-F]*: //')' (valgrind*.log in the evidence folder)"
+		fi
 	elif grep -A1 '== Open AF_INET' "${logs[@]}" | grep -q '<->.*:[0-9]'; then
 		if grep -A2 '== Open AF_INET' "${logs[@]}" | grep -q 'accept'; then
 			cause "a connection accept() returned is never closed: close(cfd) once its client is done, and with fork in the parent at once (step 5)"
@@ -593,3 +623,4 @@ valgrind_cause() {
 	fi
 	return 0
 }
+

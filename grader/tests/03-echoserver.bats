@@ -100,7 +100,7 @@ text_messages() {
 	done
 }
 
-@test "[4] prints its ready line, flushed, once it listens" {
+@test "[3] prints its ready line, flushed, once it listens" {
 	hint "handout step 2: printf \"Server is ready on %s\\n\" after listen(), then fflush(stdout) (before any fork)"
 	local n
 	launch_echoserver 10
@@ -143,7 +143,7 @@ text_messages() {
 		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
 }
 
-@test "[5] echoes the lecture's 'Hello, how are you?'" {
+@test "[3] echoes the lecture's 'Hello, how are you?'" {
 	hint "handout step 4: recv() what the client sent and send_all() exactly those n bytes back"
 	start_echoserver 10
 	talk 1 -e -m "$LECTURE"
@@ -151,7 +151,7 @@ text_messages() {
 		"the same 21 bytes back"
 }
 
-@test "[6] echoes several messages on one connection, each over 1 KiB" {
+@test "[5] echoes several messages on one connection, each over 1 KiB" {
 	hint "handout step 4: one recv() returns one piece of the stream, not the whole conversation: call it again and again until it returns 0"
 	local seed talk_args
 	seed=$(random_number 1 2000000000)
@@ -165,7 +165,7 @@ $(show "$EVID/sent.txt" 200)" \
 		"received (received.txt):" "$(show "$EVID/received.txt" 200)"
 }
 
-@test "[6] closes the connection once the client has sent everything" {
+@test "[5] closes the connection once the client has sent everything" {
 	hint "handout step 4: when recv() returns 0 the client is done: stop and close() the connection (with fork, the parent closes its copy too)"
 	start_echoserver 10
 	talk 1 -e -H -m "${LECTURE}Fine, thanks.\\r\\n"
@@ -174,7 +174,7 @@ $(show "$EVID/sent.txt" 200)" \
 		"every byte back, then the server closes the connection (the client's recv() returns 0)"
 }
 
-@test "[6] echoes 4 MiB of binary data unchanged" {
+@test "[5] echoes 4 MiB of binary data unchanged" {
 	hint "handout step 4: send back exactly the n bytes recv() returned (not strlen(buf): the data holds zero bytes), all of them (send_all)"
 	local seed diff
 	seed=$(random_number 1 2000000000)
@@ -185,7 +185,7 @@ $(show "$EVID/sent.txt" 200)" \
 		"the same 4194304 bytes back, in order" ${diff:+"$diff"}
 }
 
-@test "[4] listens on IPv6 with -a ::1" {
+@test "[3] listens on IPv6 with -a ::1" {
 	hint "handout step 1: getaddrinfo() with AF_UNSPEC and AI_PASSIVE, then socket() with the ai_family it returns"
 	need_ipv6
 	start_echoserver --host ::1 10
@@ -194,7 +194,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_ready_line "[::1]:$PORT" "::1:$PORT"
 }
 
-@test "[4] listens only on the address -a names" {
+@test "[3] listens only on the address -a names" {
 	hint "handout step 1: pass the -a address to getaddrinfo(); with NULL (and AI_PASSIVE) it gives the wildcard address, 0.0.0.0 or ::, and the server listens on every address of the machine, open to the whole network"
 	local others=() other
 	start_echoserver --host 127.0.0.1 --with-a 10
@@ -222,7 +222,7 @@ $(show "$EVID/sent.txt" 200)" \
 	done
 }
 
-@test "[6] an idle client does not hold up others" {
+@test "[5] an idle client does not hold up others" {
 	hint "handout step 5: serve each client in a process (fork) or thread of its own, so that accept() runs again at once"
 	start_echoserver 10
 	# The idle client stays connected while 4 others come and go: a
@@ -238,7 +238,7 @@ $(show "$EVID/sent.txt" 200)" \
 		${stuck:+"$stuck"}
 }
 
-@test "[6] serves 50 clients at once, each its own data, then leaves no zombie or process" {
+@test "[5] serves 50 clients at once, each its own data, then leaves no zombie or process" {
 	hint "handout step 5: serve each client in a process (fork) or thread of its own, with its own buffer"
 	local seed
 	seed=$(random_number 1 2000000000)
@@ -250,7 +250,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_cleaned_up "the 50 clients"
 }
 
-@test "[4] keeps serving after clients reset or close without reading" {
+@test "[3] keeps serving after clients reset or close without reading" {
 	hint "handout steps 3 to 5: ECONNRESET or EPIPE ends that one client (warn and stop), and no accept() error ends the server (whether a child process died of SIGPIPE is the valgrind test's business: it sees each process end)"
 	start_echoserver 15
 	talk 2 -c 5 -n 1000000 -r 100000
@@ -283,7 +283,7 @@ $(show "$EVID/sent.txt" 200)" \
 	fi
 }
 
-@test "[4] restarts at once on the same port (SO_REUSEADDR)" {
+@test "[3] restarts at once on the same port (SO_REUSEADDR)" {
 	hint "handout step 1: setsockopt(SO_REUSEADDR) on the listening socket, before bind()"
 	start_echoserver 15
 	local first=$SERVER_PID client i
@@ -320,7 +320,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_echo "'Hello again\\r\\n' to the restarted server" "the same bytes back"
 }
 
-@test "[4] serves 500 connections in turn with 64 descriptors" {
+@test "[3] serves 500 connections in turn with 64 descriptors" {
 	hint "handout step 5: the parent close()s its copy of every connection"
 	local seed
 	seed=$(random_number 1 2000000000)
@@ -332,7 +332,7 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_echo "'One more\\r\\n' after the 500 connections" "its echo"
 }
 
-@test "[4] runs clean under valgrind: no memory errors, leaks, open descriptors or SIGPIPE" {
+@test "[3] runs clean under valgrind: no memory errors, leaks, open descriptors or SIGPIPE" {
 	hint "valgrind names the line of each problem in the evidence folder's valgrind.*.log: the memory and descriptors of step 1 (freeaddrinfo) and steps 4 and 5 (close), SIGPIPE ignored in main()"
 	need_valgrind
 	local seed log dead
@@ -363,7 +363,7 @@ $(show "$EVID/sent.txt" 200)" \
 
 # ---- what loopback never does, made to happen ---------------------------
 
-@test "[6] echoes 1 MiB when each send() and recv() moves only a few bytes" {
+@test "[5] echoes 1 MiB when each send() and recv() moves only a few bytes" {
 	hint "handout step 4: send() may take fewer bytes than asked; send_all() sends the rest, in a loop, until every byte has gone"
 	need_shortio
 	local seed diff said story
@@ -394,13 +394,23 @@ $(show "$EVID/sent.txt" 200)" \
 	local seed said
 	seed=$(random_number 1 2000000000)
 	start_echoserver --shortio 65536,eintr=5 15
-	talk 4 -e -n 300000 -s "$seed"
+	talk 4 -e -n 300000 -s "$seed" -o "$EVID/received.bin"
 	expect_shortio_loaded
 	if (($(shortio_count recv EINTR) + $(shortio_count send EINTR) + $(shortio_count read EINTR) + $(shortio_count write EINTR) == 0)); then
 		skip "the grader's partial-I/O shim made none of the server's calls fail with EINTR, so this test cannot judge (0 points)"
 	fi
 	((TALK_STATUS == 0)) && return 0
 	said=$(shortio_said)
+	if grep -q 'first difference' "$TALK"; then
+		# Wrong bytes came back: the loop's arithmetic, not EINTR, comes first.
+		cause "the data came back wrong or out of place: the offset in send_all()'s loop must grow by what each send() took (p += n or sent += n; step 4)"
+		expect_echo "300000 bytes of binary data (seed $seed), while the grader's shim made each send() or recv() of the server move at most 65536 bytes and every 5th one fail with EINTR" \
+			"the same 300000 bytes back, in order" \
+			"the echo itself is wrong (not only late): bytes came back that were not sent there, so fix that first; EINTR only means try again" \
+			"$said" "$(binary_difference "$seed" 300000 "$EVID/received.bin")" \
+			"(the shim's log is shortio.log in the evidence folder)"
+		return 1
+	fi
 	if grep -q 'Interrupted system call' "$EVID/server.stderr"; then
 		cause "EINTR was taken for an error and the client dropped ('$(grep -m1 'Interrupted system call' "$EVID/server.stderr")'): when recv() or send() fails with EINTR, call it again (step 4)"
 	fi
@@ -618,11 +628,201 @@ $(show "$EVID/sent.txt" 200)" \
 	expect_ready_line --now "$MULTI_LAST:$port" "[$MULTI_LAST]:$port"
 }
 
-@test "[2] frees and closes everything when the port is in use (valgrind)" {
-	hint "handout step 1: freeaddrinfo() on every path, the error path too, and close() each socket whose bind() failed"
+@test "[2] frees and closes everything when the port is in use or listen() fails (valgrind)" {
+	hint "handout step 1: freeaddrinfo() on every path, the error path too, and close() each socket whose bind() or listen() failed; no ready line when nothing listens"
 	need_valgrind
 	hold_port
 	run_client --valgrind 10 "$SL_BIN" -p "$HELD_PORT"
 	expect_exit 1 || { valgrind_cause; return 1; }
 	expect_valgrind_clean --fds || { valgrind_cause; return 1; }
+	shortio_lib >/dev/null || return 0
+	# The last (here the only) address fails at listen(): nothing listens.
+	local port log
+	mkdir -p "$EVID/port-in-use"
+	mv "$EVID"/valgrind*.log "$EVID/stdout" "$EVID/stderr" "$EVID/port-in-use/" 2>/dev/null
+	port=$(free_port)
+	run_client --valgrind --shortio 0,listen-fail=1 10 "$SL_BIN" -p "$port"
+	grep -q 'listen fd=.* EADDRINUSE' "$EVID/shortio.log" 2>/dev/null || return 0
+	if grep -q "Server is ready" "$EVID/stdout"; then
+		cause "a ready line was printed for an address on which listen() failed: print it once, after listen() has succeeded (step 2)"
+		fail FAIL "the grader's shim made listen() on 127.0.0.1:$port fail (EADDRINUSE): nothing listens, yet the server printed a ready line" \
+			"expected: no ready line, an error on stderr, exit 1" \
+			"got on stdout:" "$(show "$EVID/stdout")" "stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+	expect_exit 1 || { valgrind_cause; return 1; }
+	if ! expect_valgrind_clean --fds; then
+		grep -q '<-> unbound' "$EVID"/valgrind*.log &&
+			cause "the socket whose listen() failed is never closed: close() it before trying the next address, and before giving up (step 1)"
+		valgrind_cause
+		return 1
+	fi
+}
+
+# ---- the rarer faults a server must survive, made to happen -------------
+
+@test "[3] prints its ready line only after listen() has succeeded (listen() made slow)" {
+	hint "handout step 2: print the ready line after listen() has succeeded, never between bind() and listen(): a client that connects as soon as it reads the line is refused until listen()"
+	need_shortio
+	local port i line
+	port=$(free_port)
+	PORT=$port HOST=127.0.0.1 SERVER_ARGS="-p $port"
+	start_server --no-wait --shortio 0,listen-delay=400 10 "$port" -- "$SL_BIN" -p "$port"
+	for ((i = 0; i < 300; i++)); do
+		line=$(grep -m1 "Server is ready" "$EVID/server.stdout" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		server_alive || break
+		sleep 0.01
+	done
+	[[ -n $line ]] || { expect_ready_line "127.0.0.1:$port"; return 1; }
+	# One connect() at once, as a client waiting for the line would.
+	if (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		return 0
+	fi
+	expect_shortio_loaded
+	grep -q ' listen fd=.* delayed' "$EVID/shortio.log" ||
+		skip "the grader's shim did not see the server call listen(), so this test cannot judge when its ready line comes (0 points)"
+	cause "the ready line was printed before listen() had succeeded: print it after listen(), in main() once open_listener() has returned (step 2)"
+	fail FAIL "the grader's shim made the server's listen() wait 0.4 s; the ready line '$line' appeared first, and a connection made at once to 127.0.0.1:$port was refused (ECONNREFUSED)" \
+		"expected: the ready line only once the socket listens, so that a client that reads it can connect" \
+		"command:  $(cat "$EVID/server.command")" \
+		"(the shim's log, shortio.log in the evidence folder: $(grep -m1 ' listen fd=' "$EVID/shortio.log"))"
+}
+
+@test "[3] when listen() fails on one address, closes it and listens on the next" {
+	hint "handout step 1: when listen() fails on an address, close() that socket and try the next; step 2: one ready line, for the socket that listens"
+	need_shortio
+	local port i lines held
+	two_address_name
+	for ((i = 0; i < 3; i++)); do
+		port=$(free_port "$MULTI_LAST")
+		"$SL_PEERS/porttool" free "$MULTI_FIRST" >/dev/null 2>&1 || break
+		refuses "$MULTI_FIRST" "$port" && break
+	done
+	PORT=$port HOST=$MULTI_LAST SERVER_ARGS="-a $MULTI_NAME -p $port"
+	if ! start_server --hosts "$HOSTS_FILE" --shortio 0,listen-fail=1 10 "$port" "$MULTI_LAST" -- \
+		"$SL_BIN" -a "$MULTI_NAME" -p "$port"; then
+		grep -q 'listen fd=.* EADDRINUSE' "$EVID/shortio.log" 2>/dev/null &&
+			cause "the server gave up when listen() failed on the first address of -a $MULTI_NAME: close that socket and try the next address (step 1)"
+		return 1
+	fi
+	expect_shortio_loaded
+	grep -q 'listen fd=.* EADDRINUSE' "$EVID/shortio.log" ||
+		skip "the grader's shim did not see the server call listen(), so this test cannot judge (0 points)"
+	talk 1 -e -m "$LECTURE"
+	expect_echo "'Hello, how are you?\\r\\n' to $MULTI_LAST:$port (started with -a $MULTI_NAME; the grader's shim made listen() on the first address, $MULTI_FIRST, fail with EADDRINUSE)" \
+		"the same 21 bytes back" || return 1
+	lines=$(grep -c "Server is ready" "$EVID/server.stdout" || true)
+	if ((lines != 1)) || grep -q "Server is ready on \[\?$MULTI_FIRST\]\?:" "$EVID/server.stdout"; then
+		cause "a ready line was printed for an address on which listen() failed: print it once, after listen() has succeeded (step 2)"
+		fail FAIL "listen() failed on $MULTI_FIRST (the grader's shim) and worked on $MULTI_LAST: stdout has $lines ready line(s)" \
+			"expected on stdout: one line, Server is ready on $MULTI_LAST:$port" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	wait_quiet 1
+	held=$(open_connections)
+	if ((held > 0)); then
+		cause "the socket whose listen() failed is never closed: close() it before trying the next address (step 1)"
+		fail FAIL "with no client connected, the server holds $held socket(s) besides its listener: the one on which listen() failed (on $MULTI_FIRST) was not closed" \
+			"expected: only the listening socket open" \
+			"$(server_tree)"
+		return 1
+	fi
+}
+
+@test "[3] ends a client whose connection is reset under recv()" {
+	hint "handout step 4: recv() failing with anything but EINTR (here ECONNRESET) ends that client: warn, stop the loop, close(); retrying it spins for ever"
+	need_shortio
+	local procs held cpu c0 c1 hz main pids
+	start_echoserver --shortio 0,recv-reset=1 15
+	talk 2 -H -m "$LECTURE"
+	expect_shortio_loaded
+	grep -q ' \(recv\|read\) fd=.* ECONNRESET' "$EVID/shortio.log" ||
+		skip "the grader's shim made none of the server's recv() or read() calls fail, so this test cannot judge (0 points)"
+	wait_quiet 1
+	mapfile -t pids < <(server_pids)
+	procs=${#pids[@]}
+	held=$(open_connections)
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	c0=$(cpu_ticks "${pids[@]}")
+	sleep "$(scaled 0.3)"
+	c1=$(cpu_ticks "${pids[@]}")
+	cpu=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v e="$(scaled 0.3)" 'BEGIN { printf "%d\n", 100 * c / hz / e }')
+	if ((held == 0 && procs <= 1 && cpu < 30)) && ! grep -q 'did not close' "$TALK"; then
+		return 0
+	fi
+	cause "an error of recv() other than EINTR was retried: ECONNRESET means the client is gone; warn, leave the loop and close() (step 4)"
+	fail FAIL "the grader's shim made every recv() of the server fail with ECONNRESET (a reset connection); up to $(scaled 1.3) s later the server holds $held connection(s) in $procs process(es), using $cpu % of a CPU" \
+		"expected: that client ended at once: its connection closed, its process or thread gone, the CPU idle" \
+		"got (the grader's client, which sent 'Hello, how are you?\\r\\n' and waited for the close):" "$(talk_report 4)" \
+		"$(server_tree)" "its stderr:" "$(server_said 6)" \
+		"(the shim's log is shortio.log in the evidence folder: $(grep -m1 'ECONNRESET' "$EVID/shortio.log"))"
+}
+
+@test "[3] drops only that client when fork() fails, and serves the next" {
+	hint "handout step 5: when fork() (or pthread_create()) fails, warn, close(cfd) (that client's connection, not the listener) and go back to accept()"
+	need_shortio
+	local port i errs
+	port=$(free_port)
+	PORT=$port HOST=127.0.0.1 SERVER_ARGS="-p $port"
+	start_server --no-wait --shortio 0,spawn-fail=1 15 "$port" -- "$SL_BIN" -p "$port"
+	for ((i = 0; i < 60; i++)); do
+		grep -q "Server is ready" "$EVID/server.stdout" 2>/dev/null && break
+		server_alive || break
+		sleep 0.05
+	done
+	expect_ready_line --now "127.0.0.1:$port" || return 1
+	talk 1 -H -m "$LECTURE"
+	cp "$TALK" "$EVID/first-client.out"
+	expect_shortio_loaded
+	grep -q ' \(fork\|pthread_create\) EAGAIN' "$EVID/shortio.log" ||
+		skip "the grader's shim saw no fork() or pthread_create() in the server, so this test cannot judge (0 points)"
+	if grep -q 'did not close' "$EVID/first-client.out"; then
+		grep -qi 'accept.*bad file descriptor' "$EVID/server.stderr" &&
+			cause "when fork() failed, the listening socket was closed instead of the connection: close(cfd), not close(lfd) (step 5)"
+		cause "when fork() failed, the connection was not closed: close(cfd), that client's socket (step 5)"
+		fail FAIL "the grader's shim made the server's first fork() (or pthread_create()) fail with EAGAIN; that client's connection was never closed" \
+			"expected: that client dropped at once (its connection closed), the server back in accept()" \
+			"got (the grader's client):" "$(talk_report 4)" "$(server_state); its stderr:" "$(server_said 8)"
+		return 1
+	fi
+	talk 1 -e -m "Next, please\\r\\n"
+	errs=$(grep -ci 'accept' "$EVID/server.stderr" || true)
+	if ((TALK_STATUS != 0)) || ((errs > 0)); then
+		grep -qi 'accept.*bad file descriptor' "$EVID/server.stderr" &&
+			cause "when fork() failed, the listening socket was closed instead of the connection: close(cfd), not close(lfd) (step 5)"
+		expect_echo "after a first client whose fork() failed (the grader's shim: EAGAIN), a second client sent 'Next, please\\r\\n'" \
+			"its echo, and no accept() error on stderr" || return 1
+		fail FAIL "after the failed fork(), the server's stderr has $errs line(s) about accept()" \
+			"expected: no accept() error: the listening socket is untouched" "its stderr:" "$(server_said 8)"
+	fi
+}
+
+@test "[3] keeps errno in its SIGCHLD handler (accept() aborted, a child's signal on its heels)" {
+	hint "handout step 5: on_sigchld() saves errno on entry and restores it before returning: waitpid() in the handler sets errno (ECHILD), which the interrupted code was about to read"
+	need_shortio
+	local port i
+	port=$(free_port)
+	PORT=$port HOST=127.0.0.1 SERVER_ARGS="-p $port"
+	start_server --no-wait --shortio 0,accept-abort=1 15 "$port" -- "$SL_BIN" -p "$port"
+	for ((i = 0; i < 60; i++)); do
+		grep -q 'ECONNABORTED' "$EVID/shortio.log" 2>/dev/null && break
+		server_alive || break
+		sleep 0.05
+	done
+	expect_ready_line --now "127.0.0.1:$port" || return 1
+	expect_shortio_loaded
+	grep -q ' accept fd=.* ECONNABORTED' "$EVID/shortio.log" ||
+		skip "the grader's shim saw no accept() in the server, so this test cannot judge (0 points)"
+	talk 1 -e -m "$LECTURE"
+	expect_echo "'Hello, how are you?\\r\\n', after the server's first accept() had failed with ECONNABORTED (the grader's shim)" \
+		"the same 21 bytes back: ECONNABORTED ends no server" || return 1
+	if grep -q 'No child processes' "$EVID/server.stderr"; then
+		cause "the SIGCHLD handler does not keep errno: waitpid() set it to ECHILD in between; save errno on entry to on_sigchld() and restore it before returning (step 5)"
+		fail FAIL "the grader's shim made accept() fail with ECONNABORTED and raised SIGCHLD before the server read errno; the server reported: $(grep -m1 'No child processes' "$EVID/server.stderr")" \
+			"expected: the error accept() had, ECONNABORTED (strerror: Software caused connection abort), or nothing; 'No child processes' is ECHILD, the errno waitpid() left in the handler" \
+			"its stderr:" "$(server_said 6)"
+		return 1
+	fi
 }
