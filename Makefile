@@ -6,6 +6,7 @@
 #   make test                 the kit's self-test (instructors, CI)
 #   make starters             regenerate labs/*/starter.c from the solutions
 #   make dist                 the student kit, build/dist/socketlab.tar.gz
+#   make serve [SRC=] [PORT=] your lab 04 server for the real class exchange
 #   make clean                remove build/
 #
 # Everything generated goes to build/.
@@ -97,8 +98,13 @@ dist:
 bench: all
 	@grader/tools/bench
 
-demo serve grade-all:
-	@echo "make $@: not built yet (it arrives with labs 04 and 05)" >&2; exit 2
+# make serve [SRC=your-webserver.c] [PORT=8080]: your lab 04 server on every
+# interface, serving labs/05-class-exchange/share/myData.txt to classmates.
+serve: peers
+	@grader/tools/serve $(if $(SRC),-s "$(SRC)") $(if $(PORT),-p "$(PORT)")
+
+demo grade-all:
+	@echo "make $@: not built yet (it arrives with lab 05 and the instructor tools)" >&2; exit 2
 
 clean:
 	rm -rf $(BUILD)
