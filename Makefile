@@ -7,6 +7,7 @@
 #   make starters             regenerate labs/*/starter.c from the solutions
 #   make dist                 the student kit, build/dist/socketlab.tar.gz
 #   make serve [SRC=] [PORT=] your lab 04 server for the real class exchange
+#   make demo [N=] [BIN=]     the class exchange rehearsed on this machine
 #   make clean                remove build/
 #
 # Everything generated goes to build/.
@@ -103,8 +104,13 @@ bench: all
 serve: peers
 	@grader/tools/serve $(if $(SRC),-s "$(SRC)") $(if $(PORT),-p "$(PORT)")
 
-demo grade-all:
-	@echo "make $@: not built yet (it arrives with lab 05 and the instructor tools)" >&2; exit 2
+# make demo [N=12] [BIN=webserver] [SERVE=1]: the class exchange rehearsed on
+# this machine, a web server a student on its own loopback address.
+demo: peers solutions
+	@grader/tools/demo $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") $(if $(SERVE),-s)
+
+grade-all:
+	@echo "make $@: not built yet (it arrives with the instructor tools)" >&2; exit 2
 
 clean:
 	rm -rf $(BUILD)
