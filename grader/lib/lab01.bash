@@ -24,12 +24,19 @@ QUICK=1.5
 DRIP=2.5     # the reply dripped a byte every 10 ms: about 0.5 s
 DEADLINE=12  # gettime's own deadline is 10 s
 
+# refuse_each's WHY -> the root cause a failure on that reply shows (a
+# test fills it; lab_diagnose reads it).  L01_PROBE: see lab01_hung_socket.
+declare -gA L01_CAUSE_OF=()
+L01_PROBE=()
+
 # Files shared by the tests of one run (in the grader's evidence folder).
 lab01_run_file() { printf '%s/.lab01-%s\n' "${SL_EVIDENCE:-$BATS_RUN_TMPDIR}" "$1"; }
 
-# random_offset ahead|behind|after-2038: seconds to move the server's
-# clock: ahead (1000 s to the end of 2037), behind (back as far as
-# 2001), or landing in 2040-2098 (past the 32-bit time_t limit).
+# random_offset ahead|behind|after-2038|in-1999|in-2100: seconds to move
+# the server's clock: ahead (1000 s to the end of 2037), behind (back as
+# far as 2001), landing in 2040-2098 (past the 32-bit time_t limit), or
+# in 1999 or 2100 (a day away from the year's ends: the years 2000 + YY
+# gets wrong).
 random_offset() {
 	local now lo hi
 	now=$(date +%s)
@@ -37,6 +44,8 @@ random_offset() {
 	ahead) lo=1000 hi=$((2145916800 - now)) ;;                       # .. 2038-01-01
 	behind) lo=$((978307200 - now)) hi=-1000 ;;                      # 2001-01-01 ..
 	after-2038) lo=$((2208988800 - now)) hi=$((4070908800 - now)) ;; # 2040 .. 2099
+	in-1999) lo=$((915148800 + 86400 - now)) hi=$((946684800 - 86400 - now)) ;;
+	in-2100) lo=$((4102444800 + 86400 - now)) hi=$((4133980800 - 86400 - now)) ;;
 	esac
 	random_number "$lo" "$hi"
 }
@@ -208,106 +217,6 @@ refuse_each() {
 	done
 }
 
-# ---- a shim that changes errno and fails socket() ----------------------
-
-# A tiny preload library, built on first use with the compiler the grader
-# compiles with: with SL_ERRNO_CLOSE set, every close() that succeeds
-# leaves errno at ENOTTY (POSIX lets a call that succeeds change errno;
-# only one that fails sets it on purpose); with SL_ERRNO_SOCKET set,
-# every TCP socket() fails with EMFILE (out of descriptors).  It logs to
-# SL_ERRNO_LOG: a line when it loads, then one per call it changed.
-# Linux only (dlsym(RTLD_NEXT)).
-lab01_errno_source() {
-	cat <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static int (*real_close)(int);
-
-static void say(const char *what, int fd)
-{
-	const char *path = getenv("SL_ERRNO_LOG");
-	char line[160];
-	int n, lfd, e = errno;
-
-	if (path == NULL)
-		return;
-	if (real_close == NULL)
-		*(void **)&real_close = dlsym(RTLD_NEXT, "close");
-	n = snprintf(line, sizeof line, "%ld %s fd=%d\n", (long)getpid(), what, fd);
-	lfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd >= 0) {
-		if (write(lfd, line, (size_t)n) < 0) { /* nothing to do */ }
-		real_close(lfd);
-	}
-	errno = e;
-}
-
-__attribute__((constructor)) static void loaded(void)
-{
-	say("errnoshim loaded", -1);
-}
-
-int close(int fd)
-{
-	int r;
-
-	if (real_close == NULL)
-		*(void **)&real_close = dlsym(RTLD_NEXT, "close");
-	r = real_close(fd);
-	if (r == 0 && getenv("SL_ERRNO_CLOSE") != NULL) {
-		say("close succeeded, errno left at ENOTTY:", fd);
-		errno = ENOTTY;
-	}
-	return r;
-}
-
-int socket(int domain, int type, int protocol)
-{
-	static int (*real_socket)(int, int, int);
-
-	if ((domain == AF_INET || domain == AF_INET6) &&
-	    (type & SOCK_STREAM) && getenv("SL_ERRNO_SOCKET") != NULL) {
-		say("socket failed with EMFILE:", -1);
-		errno = EMFILE;
-		return -1;
-	}
-	if (real_socket == NULL)
-		*(void **)&real_socket = dlsym(RTLD_NEXT, "socket");
-	return real_socket(domain, type, protocol);
-}
-EOF
-}
-
-# need_errno_shim: build the errno shim (once a run) and set L01_ERRNO_LIB,
-# or skip the test with a notice where it cannot be built.
-need_errno_shim() {
-	L01_ERRNO_LIB="${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/lab01-errnoshim.so"
-	[[ -f $L01_ERRNO_LIB ]] && return 0
-	if [[ $(uname -s) != Linux ]]; then
-		skip "the grader's errno shim is built for Linux only, so this test cannot run here (0 points); grade on Linux"
-	fi
-	if ! lab01_errno_source | "${CC:-cc}" -shared -fPIC -O1 -x c -o "$L01_ERRNO_LIB.tmp" - -ldl \
-		>"$EVID/errnoshim.build" 2>&1; then
-		skip "the grader's errno shim did not build here ($(head -1 "$EVID/errnoshim.build")), so this test cannot run (0 points)"
-	fi
-	mv -f "$L01_ERRNO_LIB.tmp" "$L01_ERRNO_LIB"
-}
-
-# errno_env VAR: the words "env ..." that preload the errno shim with VAR
-# (SL_ERRNO_CLOSE or SL_ERRNO_SOCKET) set; its log is $EVID/errnoshim.log.
-errno_env() {
-	printf '%s\n' env "LD_PRELOAD=$L01_ERRNO_LIB" "$1=1" "SL_ERRNO_LOG=$EVID/errnoshim.log" \
-		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-}
-
 # ---- an AddressSanitizer build of the submission ------------------------
 
 # lab01_source: the path of the submission's C file: SL_SRC if the driver
@@ -417,12 +326,12 @@ unconnected_sockets() {
 
 # ---- the deadline, in the background -------------------------------------
 
-# The deadline test needs 11 s of the client's own time (its deadline is
-# 10 s).  Its two runs start in setup_file and go on while the other tests
-# run; its test, the last of the file, waits for them and judges what they
-# left in $(lab01_run_file deadline)/RUN/.  In both runs the daytime peer
-# sends the reply's first 20 bytes, one every 300 ms (6 s in all), then
-# falls silent.
+# The deadline tests need 10-11 s of the client's own time (its deadline
+# is 10 s).  Their three runs start in setup_file and go on while the
+# other tests run; their tests, the last two of the file, wait for them
+# and judge what they left in $(lab01_run_file deadline)/RUN/.  In the
+# first two runs the daytime peer sends the reply's first 20 bytes, one
+# every 300 ms (6 s in all), then falls silent.
 #   silent   nothing more.  A correct client gives up at 10 s; one that
 #            waits 10 s again after every piece, or has no deadline, is
 #            still waiting when the grader ends it at 12 s; one that
@@ -433,22 +342,32 @@ unconnected_sockets() {
 #            and a byte came meanwhile.  A correct client finds the time
 #            left <= 0 and gives up at once; one that hands poll() a
 #            negative time left waits forever.
+#   slow     no stall: the peer drips a whole reply, its first byte to its
+#            last over 9.4 s, then closes.  The grader starts the client
+#            0.9 s into a second of the wall clock, so a deadline of
+#            time(NULL) + 10, which counts whole seconds, comes 9.1 s
+#            after the start, before the reply is complete; a deadline in
+#            milliseconds (now_ms() + DEADLINE_MS) comes at 10 s.
 L01_STOP_AT=8.5
 L01_CONT_AT=11
 L01_LATE_MS=9500
-L01_RUNS=(silent stopped)
+L01_SLOW_MS=9400
+L01_SLOW_FRACTION=900000 # microseconds into a second
+L01_RUNS=(silent stopped slow)
 
 lab01_deadline_start() {
-	local run d i late
+	local run d i mode
+	rm -f "$(lab01_run_file sockets-probe)" "$(lab01_run_file fields-failed)"
 	for run in "${L01_RUNS[@]}"; do
 		d="$(lab01_run_file deadline)/$run"
 		rm -rf "$d"
 		mkdir -p "$d"
-		late=()
-		[[ $run == stopped ]] && late=(-w "$L01_LATE_MS")
-		printf '%s\n' "-m stall -k 20 -d 300 ${late[*]}" >"$d/peer.args"
+		mode=(-m stall -k 20 -d 300)
+		[[ $run == stopped ]] && mode+=(-w "$L01_LATE_MS")
+		[[ $run == slow ]] && mode=(-m drip -t "$L01_SLOW_MS" -o "$(random_offset ahead)")
+		printf '%s\n' "${mode[*]}" >"$d/peer.args"
 		"$SL_PEERS/contain" -t "$(scaled 40)" -- "$SL_PEERS/daytimed" -P "$d/peer.port" \
-			-L "$d/daytimed.log" -l 40 -m stall -k 20 -d 300 "${late[@]}" \
+			-L "$d/daytimed.log" -l 40 "${mode[@]}" \
 			</dev/null >"$d/daytimed.out" 2>"$d/daytimed.err" 3>&- 4>&- &
 		echo $! >"$d/peer.pid"
 	done
@@ -476,6 +395,11 @@ lab01_deadline_drive() {
 	local d="$1" run="$2" port start cpid child="" st=0
 	port=$(cat "$d/peer.port")
 	printf '%s\n' "$SL_BIN 127.0.0.1 $port" >"$d/command"
+	if [[ $run == slow ]]; then # start 0.9 s into a second of the wall clock
+		local us=$((10#${EPOCHREALTIME#*[.,]}))
+		sleep "$(awk -v w=$(((1000000 + L01_SLOW_FRACTION - us) % 1000000)) 'BEGIN { printf "%.6f\n", w / 1e6 }')"
+		echo "started at second fraction 0.${EPOCHREALTIME#*[.,]}" >>"$d/driver.log"
+	fi
 	start=${EPOCHREALTIME/[.,]/} # microseconds
 	"$SL_PEERS/contain" -t "$(scaled "$DEADLINE")" -k 0.2 -F "$SL_CLIENT_MIB" -s "$d/status" -- \
 		"$SL_BIN" 127.0.0.1 "$port" </dev/null >"$d/stdout" 2>"$d/stderr" &
@@ -563,11 +487,93 @@ driver_said() { sed -n "s/^$1 //p" "$DRIVER" 2>/dev/null | tail -1; }
 
 # ---- root causes ---------------------------------------------------------
 
+# lab01_socket_kinds [--hosts FILE] [--shortio SPEC] ARGS...: run gettime
+# ARGS once more, for 0.3 s, and list the kinds of the sockets it
+# holds then, a word each (tcp, udp, raw; Linux's /proc/net), "" where
+# this cannot be seen.  For a root cause only: the run a test judged is
+# over, this one tells why it hung (a client left waiting with nothing
+# listening holds a socket that is not TCP: hints.ai_socktype unset).
+lab01_socket_kinds() {
+	local hosts="" spec="" wrap cpid pid fd inode f kinds=""
+	while [[ ${1:-} == --* ]]; do
+		case $1 in
+		--hosts) hosts="$2" ;;
+		--shortio) spec="$2" ;;
+		esac
+		shift 2
+	done
+	[[ -r /proc/net/udp && -d /proc/self/fd ]] || return 0
+	mapfile -t wrap < <(sl_wrap "$hosts" "$spec")
+	contain -t 2 -k 0.2 -- "${wrap[@]}" "$SL_BIN" "$@" </dev/null >/dev/null 2>&1 3>&- 4>&- &
+	cpid=$!
+	sleep 0.3
+	pid=$(lab01_program_under "$cpid")
+	for fd in ${pid:+/proc/$pid/fd/*}; do
+		inode=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $inode == socket:* ]] || continue
+		inode=${inode#socket:[}
+		inode=${inode%]}
+		for f in tcp tcp6 udp udp6 raw raw6; do
+			[[ -r /proc/net/$f ]] || continue
+			awk -v i="$inode" 'NR > 1 && $10 == i { hit = 1 } END { exit !hit }' "/proc/net/$f" &&
+				kinds+="${f%6} "
+		done
+	done
+	kill -TERM "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	printf '%s\n' "${kinds% }"
+}
+
+# lab01_program_under PID: the process below PID (contain) that runs
+# $SL_BIN, if any.
+lab01_program_under() {
+	local want p pids=("$1") all
+	want=$(readlink -f "$SL_BIN")
+	all=$(ps -A -o pid=,ppid=)
+	while ((${#pids[@]} > 0)); do
+		p=${pids[0]}
+		pids=("${pids[@]:1}")
+		if [[ $p != "$1" && $(readlink "/proc/$p/exe" 2>/dev/null) == "$want" ]]; then
+			echo "$p"
+			return 0
+		fi
+		mapfile -t -O "${#pids[@]}" pids < <(awk -v p="$p" '$2 == p { print $1 }' <<<"$all")
+	done
+	return 1
+}
+
+# lab01_hung_socket: when the run timed out and the test set L01_PROBE
+# (the arguments of lab01_socket_kinds), name a socket that is not TCP.
+lab01_hung_socket() {
+	# (inside fail, verdict is fail's own: TIME for a run that timed out)
+	[[ ${verdict:-} == timeout || ${verdict:-} == TIME ]] || return 1
+	((${#L01_PROBE[@]} > 0)) || return 1
+	# One look a grading run: a program that hangs hangs the same way on
+	# every refused path, and each look costs half a second.
+	local kinds cache
+	cache=$(lab01_run_file sockets-probe)
+	if [[ -f $cache ]]; then
+		kinds=$(cat "$cache")
+	else
+		kinds=$(lab01_socket_kinds "${L01_PROBE[@]}")
+		printf '%s\n' "$kinds" >"$cache"
+	fi
+	echo "sockets gettime held 0.3 s into a run like this one (/proc; looked at once a grading run): ${kinds:-none seen}" >"$EVID/sockets.probe"
+	[[ $kinds == *udp* || $kinds == *raw* ]] || return 1
+	local kind=${kinds##*udp*}
+	cause "gettime waited on a connected ${kind:+raw}${kind:-UDP} socket: without hints.ai_socktype = SOCK_STREAM, getaddrinfo() gives UDP and raw entries too, and their connect() \"succeeds\" where TCP was refused; set hints.ai_socktype = SOCK_STREAM (step 1)"
+}
+
 # lab_diagnose: the root cause the evidence of a failed test shows, for
 # the report (called by fail, after the starter's stubs were looked for).
 # L01_CASE says what the test checks.
 lab_diagnose() {
 	local err="$EVID/stderr" out="$EVID/stdout"
+	lab01_hung_socket && return 0
+	if [[ -n ${L01_WHY:-} && -n ${L01_CAUSE_OF[$L01_WHY]:-} && -s $out ]]; then
+		cause "${L01_CAUSE_OF[$L01_WHY]}"
+		return 0
+	fi
 	if grep -qi "interrupted system call" "$err" 2>/dev/null; then
 		cause "recv() (or poll()) failed with EINTR, which only means a signal came: call it again (step 3)"
 		return 0
@@ -580,6 +586,24 @@ lab_diagnose() {
 	fds)
 		[[ -n ${L01_LEAKED:-} ]] &&
 			cause "the socket of an address that refused is left open: close() it before trying the next address (step 2)" ;;
+	resolve)
+		if grep -qiE ": (success|undefined error: 0)$" "$err"; then
+			cause "getaddrinfo()'s error was printed with strerror(errno), which says \"Success\": getaddrinfo() returns an error code and leaves errno alone; print gai_strerror(code) (step 1)"
+		fi ;;
+	year)
+		local got
+		got=$(sed -n '1s/^\([0-9]*\)-.*/\1/p' "$out")
+		if [[ -n $got && -n ${L01_YEAR:-} && $got != "$L01_YEAR" && ${got: -2} == "${L01_YEAR: -2}" ]]; then
+			cause "the full year was made from YY (the century guessed, as in 2000 + YY): take it from the MJD with date_from_mjd() (step 4)"
+		fi ;;
+	separators)
+		if [[ $status -ne 0 ]]; then
+			cause "the reply was split on spaces and newlines only: a tab and a carriage return (\\r) separate fields too; strtok_r(reply, \" \\t\\r\\n\", ...) (step 4)"
+		fi ;;
+	slow)
+		if [[ $status -ne 0 ]] && awk -v e="${L01_ENDED:-99}" 'BEGIN { exit !(e >= 8.9 && e < 9.9) }'; then
+			cause "the deadline came early, ${L01_ENDED} s after the start: it counts whole seconds (time(NULL) + 10 comes 9 to 10 s later); fix it in milliseconds on a clock that never jumps: now_ms() + DEADLINE_MS (step 3)"
+		fi ;;
 	errno-close)
 		if grep -qi "inappropriate ioctl" "$err"; then
 			cause "errno was read after close() had changed it: save errno right after connect() fails, before close() (step 2)"

@@ -3,7 +3,7 @@
  *
  *   daytimed [-a ADDR] [-p PORT] [-P PORTFILE] [-l SECONDS] [-L LOG]
  *            [-o OFFSET] [-H HEALTH] [-m MODE] [-d MS] [-k BYTES] [-w MS]
- *            [-z BYTES] [-T TEXT]... [-f FILE]
+ *            [-t MS] [-z BYTES] [-T TEXT]... [-f FILE]
  *
  * Each connection gets one reply, then the server closes it, as NIST's
  * servers do:
@@ -18,7 +18,8 @@
  *
  * MODE (-m) chooses how the reply goes out, or how the server misbehaves:
  *	nist	the whole reply in one send (default)
- *	drip	one byte at a time, MS apart (-d, default 15)
+ *	drip	one byte at a time, MS apart (-d, default 15); with -t
+ *		TOTAL, spread over TOTAL ms from the first byte to the last
  *	split	three pieces, MS apart, cut inside the time field
  *	stall	send the reply's first BYTES (-k, default 0: nothing) one
  *		at a time, MS apart, then hold the connection, silent,
@@ -55,7 +56,8 @@ struct options {
 	const char *addr, *port, *portfile, *log, *mode, *file;
 	const char *text[MAX_TEXTS];
 	int ntexts;
-	long offset, health, delay_ms, lifetime, stall_bytes, late_ms, pad;
+	long offset, health, delay_ms, lifetime, stall_bytes, late_ms, pad,
+	     total_ms;
 };
 
 static const char usage_line[] =
@@ -63,8 +65,8 @@ static const char usage_line[] =
 	"[-L LOG]\n"
 	"                [-o OFFSET] [-H HEALTH] [-m nist|drip|split|"
 	"stall|close|text|flood]\n"
-	"                [-d MS] [-k BYTES] [-w MS] [-z BYTES] [-T TEXT]... "
-	"[-f FILE]\n";
+	"                [-d MS] [-t MS] [-k BYTES] [-w MS] [-z BYTES]\n"
+	"                [-T TEXT]... [-f FILE]\n";
 
 /* -h: every mode and option, a line each (students run this by hand). */
 static void help(void)
@@ -86,6 +88,8 @@ static void help(void)
 	      "  -m MODE     how the reply goes out (below; default nist)\n"
 	      "  -d MS       milliseconds between pieces in drip, split and "
 	      "stall (default 15)\n"
+	      "  -t MS       drip: spread the reply over MS ms, first byte "
+	      "to last (instead of -d)\n"
 	      "  -k BYTES    stall: how many bytes of the reply go out before "
 	      "it falls silent\n"
 	      "  -w MS       stall: one more byte MS ms after the connection "
@@ -214,7 +218,10 @@ static void serve(const struct options *o, int fd, unsigned long n)
 	if (len >= sizeof reply)
 		len = sizeof reply - 1;
 
-	if (strcmp(o->mode, "drip") == 0)
+	if (strcmp(o->mode, "drip") == 0 && o->total_ms > 0 && len > 1)
+		peer_send_slowly(fd, reply, len, 1,
+				 (int)(o->total_ms / (long)(len - 1)));
+	else if (strcmp(o->mode, "drip") == 0)
 		peer_send_slowly(fd, reply, len, 1, (int)o->delay_ms);
 	else if (strcmp(o->mode, "split") == 0 && len > 29) {
 		/* "\nJJJJJ YY-MM-DD HH:" | "MM:SS TT L" | the rest */
@@ -239,7 +246,7 @@ int main(int argc, char **argv)
 	int opt, lfd;
 
 	peer_init("daytimed");
-	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:k:w:z:T:f:h")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:P:l:L:o:H:m:d:t:k:w:z:T:f:h")) != -1) {
 		switch (opt) {
 		case 'a': o.addr = optarg; break;
 		case 'p': o.port = optarg; break;
@@ -250,6 +257,7 @@ int main(int argc, char **argv)
 		case 'H': o.health = peer_number(optarg, 9, "health"); break;
 		case 'm': o.mode = optarg; break;
 		case 'd': o.delay_ms = peer_number(optarg, 10000, "delay"); break;
+		case 't': o.total_ms = peer_number(optarg, 60000, "total"); break;
 		case 'k': o.stall_bytes = peer_number(optarg, 512, "bytes"); break;
 		case 'w': o.late_ms = peer_number(optarg, 600000, "late"); break;
 		case 'z': o.pad = peer_number(optarg, MAX_REPLY, "bytes"); break;

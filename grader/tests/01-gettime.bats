@@ -22,7 +22,8 @@ teardown_file() { lab01_deadline_stop; }
 setup() {
 	sl_setup
 	export TZ=XST-5:30 # a zone 5 h 30 min from UTC, no daylight saving
-	L01_CASE=""
+	L01_CASE="" L01_WHY="" L01_PROBE=()
+	declare -gA L01_CAUSE_OF=() # refuse_each's WHY -> the root cause it shows
 }
 
 @test "[3] prints usage for -h and exits 2 on bad usage" {
@@ -44,17 +45,28 @@ setup() {
 	a_correct_run "$(random_offset ahead)" 127.0.0.1
 }
 
-@test "[3] shows a negative offset when the server's clock is behind" {
+@test "[2] shows a negative offset when the server's clock is behind" {
 	hint "handout step 5: offset = server time - time(NULL), printed with %+ld"
 	a_correct_run "$(random_offset behind)" 127.0.0.1
 }
 
-@test "[4] handles a date after 2038 (no 32-bit time arithmetic)" {
+@test "[3] handles a date after 2038 (no 32-bit time arithmetic)" {
 	hint "handout step 5: seconds since 1970 pass 2^31 in 2038: compute them in long long"
 	a_correct_run "$(random_offset after-2038)" 127.0.0.1
 }
 
-@test "[7] reads a reply that arrives one byte at a time" {
+@test "[3] takes the full year from the day number (dates in 1999 and 2100)" {
+	hint "handout step 4: the full year comes from the MJD (date_from_mjd()), never from 2000 + YY"
+	L01_CASE=year
+	local y
+	for y in 1999 2100; do
+		L01_YEAR=$y
+		a_correct_run "$(random_offset "in-$y")" 127.0.0.1 || return 1
+		mv "$EVID/stdout" "$EVID/$y.stdout"
+	done
+}
+
+@test "[6] reads a reply that arrives one byte at a time" {
 	hint "handout step 3: one recv() returns whatever has arrived; keep calling it until it returns 0"
 	local offset
 	offset=$(random_offset ahead)
@@ -90,7 +102,7 @@ setup() {
 	expect_time_output "$offset" "$(tolerance)" || { echo "$said" >>"$EVID/message"; return 1; }
 }
 
-@test "[5] talks to a server on IPv6 (::1)" {
+@test "[4] talks to a server on IPv6 (::1)" {
 	need_ipv6
 	hint "handout steps 1-2: getaddrinfo() with AF_UNSPEC, and socket() with the family it returns"
 	a_correct_run "$(random_offset ahead)" ::1 -a ::1
@@ -130,12 +142,13 @@ multi_story() {
 	echo "  (HOSTS: the file hosts in the evidence folder)"
 }
 
-@test "[5] tries every address of a name until one connects (the first refuses)" {
+@test "[4] tries every address of a name until one connects (the first refuses)" {
 	hint "handout step 2: when connect() fails, close that socket and try the next address of the list (ai = ai->ai_next)"
 	L01_CASE=multi
 	local offset
 	offset=$(random_offset ahead)
 	two_address_peer -o "$offset"
+	L01_PROBE=(--hosts "$HOSTS_FILE" "$MULTI_NAME" "$PEER_PORT")
 	run_client --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$PEER_PORT"
 	if ! expect_exit 0; then
 		multi_story >>"$EVID/message"
@@ -152,6 +165,7 @@ multi_story() {
 	two_address_peer -o 0
 	# First without valgrind: a program that does not get there fails in
 	# a second, not after valgrind's longer limit.
+	L01_PROBE=(--hosts "$HOSTS_FILE" "$MULTI_NAME" "$PEER_PORT")
 	run_client --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$PEER_PORT"
 	if [[ $verdict != ok || $status -ne 0 ]]; then
 		expect_exit 0 ||
@@ -177,8 +191,9 @@ multi_story() {
 	hint "handout step 2: when no address accepts, print strerror(errno) and return -1"
 	local port
 	port=$(free_port)
+	L01_PROBE=(127.0.0.1 "$port")
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$port"
-	expect_exit 1
+	expect_exit 1 || return 1
 	if ! grep -qi "refused" "$EVID/stderr"; then
 		fail FAIL "nothing listens on port $port: stderr should say the connection was refused (strerror)" \
 			"expected: gettime: ...: Connection refused" \
@@ -189,55 +204,74 @@ multi_story() {
 
 @test "[3] reports the reason of the call that failed (errno saved at once, socket() checked)" {
 	hint "handout step 2: save errno right after the call that failed (socket() or connect()), before close() or anything else can change it"
-	need_errno_shim
-	local port wrap
+	need_shortio
+	local port closes
 	port=$(free_port)
 	# 1. A refused connection, with a close() that changes errno when it
 	#    succeeds (as POSIX allows any call that succeeds to do).
 	L01_CASE=errno-close
-	mapfile -t wrap < <(errno_env SL_ERRNO_CLOSE)
-	run_client "$QUICK" "${wrap[@]}" "$SL_BIN" 127.0.0.1 "$port"
-	if ! grep -q "errnoshim loaded" "$EVID/errnoshim.log" 2>/dev/null; then
-		skip "the grader's errno shim could not be loaded into your program (is it statically linked?), so this test cannot judge it (0 points)"
-	fi
+	L01_PROBE=(--shortio "0,close-errno=1" 127.0.0.1 "$port")
+	run_client --shortio 0,close-errno=1 "$QUICK" "$SL_BIN" 127.0.0.1 "$port"
+	expect_finished || return 1
+	expect_shortio_loaded
 	expect_exit 1 || return 1
+	closes=$(grep -c " close fd=[0-9]* ok, errno left ENOTTY" "$EVID/shortio.log" || true)
 	if ! grep -qi "refused" "$EVID/stderr"; then
 		fail FAIL "nothing listens on port $port: stderr should say the connection was refused (strerror of connect's errno)" \
-			"(in this test, a close() that succeeds leaves errno changed: POSIX lets any call that succeeds do that, so errno must be saved right after connect() fails)" \
+			"(in this test, a close() that succeeds leaves errno at ENOTTY, \"Inappropriate ioctl for device\": POSIX lets any call that succeeds change errno, so errno must be saved right after connect() fails; $closes close() call(s) did it here)" \
 			"expected: gettime: ...: Connection refused" \
 			"got:" "$(show "$EVID/stderr")" \
-			"the calls the grader's shim changed: errnoshim.log in the evidence folder"
+			"the calls the grader's shim changed: shortio.log in the evidence folder"
 		return 1
 	fi
 	mv "$EVID/stderr" "$EVID/refused.stderr"
-	mv "$EVID/errnoshim.log" "$EVID/refused.errnoshim.log"
+	mv "$EVID/shortio.log" "$EVID/refused.shortio.log"
 	# 2. socket() fails: this process is out of descriptors (EMFILE).
 	L01_CASE=socket
-	mapfile -t wrap < <(errno_env SL_ERRNO_SOCKET)
 	start_peer daytimed -o 0
-	run_client "$QUICK" "${wrap[@]}" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	if ! grep -q "socket failed" "$EVID/errnoshim.log" 2>/dev/null; then
-		skip "the grader's errno shim did not reach your program's socket() calls, so this test cannot judge it (0 points)"
+	L01_PROBE=(--shortio "0,socket-fail=1" 127.0.0.1 "$PEER_PORT")
+	run_client --shortio 0,socket-fail=1 "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+	expect_finished || return 1
+	expect_shortio_loaded
+	if ! grep -q " socket EMFILE" "$EVID/shortio.log"; then
+		skip "the grader's shim did not reach your program's socket() calls, so this test cannot judge it (0 points)"
 	fi
 	expect_exit 1 || return 1
 	if ! grep -qi "too many open files" "$EVID/stderr"; then
 		fail FAIL "every socket() failed with EMFILE (the grader made it: as when a process is out of descriptors): stderr should say why, with strerror" \
 			"expected: gettime: ...: Too many open files" \
-			"got:" "$(show "$EVID/stderr")"
+			"got:" "$(show "$EVID/stderr")" \
+			"the calls the grader's shim changed: shortio.log in the evidence folder"
 		return 1
 	fi
 }
 
 @test "[3] reports a host name that does not resolve and exits 1" {
 	hint "handout step 1: print gai_strerror()'s text when getaddrinfo() fails"
+	L01_CASE=resolve
+	local reason
 	# RES_OPTIONS makes a resolver that cannot reach its DNS server give
 	# up in a second or two instead of ten (glibc; others ignore it).
-	RES_OPTIONS="timeout:1 attempts:1" run_client 4 "$SL_BIN" no-such-host.invalid 13
-	expect_exit 1
-	if ! grep -qiE "no-such-host\.invalid|not known|not found|resolve|no address|temporary failure" "$EVID/stderr"; then
-		fail FAIL "stderr should say that the name no-such-host.invalid could not be resolved" \
-			"expected: gettime: cannot resolve no-such-host.invalid port 13: <gai_strerror's text>" \
-			"got:" "$(show "$EVID/stderr")"
+	# porttool asks the same resolver, for gai_strerror's text here.
+	export RES_OPTIONS="timeout:1 attempts:1"
+	reason=$("$SL_PEERS/porttool" resolve no-such-host.invalid 2>&1 >/dev/null |
+		sed -n 's/^porttool: no-such-host\.invalid: //p')
+	[[ -n $reason ]] || skip "no-such-host.invalid resolves on this machine (its DNS answers every name?), so this test cannot run here (0 points)"
+	run_client 4 "$SL_BIN" no-such-host.invalid 13
+	expect_exit 1 || return 1
+	local want=("expected: gettime: cannot resolve no-such-host.invalid port 13: $reason" \
+		"          (the text is gai_strerror()'s: here getaddrinfo() says \"$reason\")" \
+		"got:" "$(show "$EVID/stderr")")
+	if grep -qiE ": (success|undefined error: 0)$" "$EVID/stderr"; then
+		fail FAIL "stderr says \"Success\" for a name that did not resolve: that is strerror(errno), and getaddrinfo() does not set errno" \
+			"${want[@]}"
+		return 1
+	fi
+	# The resolver may answer differently from one call to the next (no
+	# DNS server: "Temporary failure"); any of its texts will do.
+	if ! grep -qiF -- "$reason" "$EVID/stderr" &&
+		! grep -qiE "not known|does not resolve|name resolution|no address associated|nodename nor servname" "$EVID/stderr"; then
+		fail FAIL "stderr should give the resolver's reason, gai_strerror()'s text" "${want[@]}"
 		return 1
 	fi
 }
@@ -251,7 +285,7 @@ multi_story() {
 	expect_stderr_says "that the server sent nothing"
 }
 
-@test "[4] refuses a reply that is not in NIST format and shows it" {
+@test "[3] refuses a reply that is not in NIST format and shows it" {
 	hint "handout step 4: check every field; the starter's main() shows the reply on stderr"
 	local text
 	text="$(date -u '+%A, %B %d, %Y %H:%M:%S')-UTC (no NIST here, check $RANDOM)"
@@ -289,6 +323,13 @@ multi_story() {
 	hint "handout step 4: check the form of every field, not only of those you use: has_shape() for the digits, then UTC(NIST) and * or #"
 	L01_CASE=fields
 	L01_FIELD_CAUSE="a field not in NIST's form was accepted: check every field's form (step 4), even the ones gettime does not print"
+	local a
+	for a in nan -inf "0x1p4 (hexadecimal)" "1.2.3 (two points)"; do
+		L01_CAUSE_OF["msADV is $a"]="msADV was not checked as digits (strtod() and %f take nan, inf, hexadecimal and signs): it is digits, maybe a '.' and more digits (step 4)"
+	done
+	L01_CAUSE_OF["the label is UTC(NIST)X, not UTC(NIST)"]="the label was compared by its first 9 characters only (strncmp): the whole field must be UTC(NIST), strcmp() (step 4)"
+	L01_CAUSE_OF["the marker is *X, not * or #"]="only the marker's first character was checked: the whole field must be * or # (step 4)"
+	L01_CAUSE_OF["the marker is #junk, not * or #"]=${L01_CAUSE_OF["the marker is *X, not * or #"]}
 	nist_now
 	local m=$NOW_MJD d=$NOW_DATE t=$NOW_TIME tt=00 l=0 h=0 adv=$NOW_ADV label="UTC(NIST)"
 	refuse_each \
@@ -299,8 +340,15 @@ multi_story() {
 		"L (leap second) is not one digit" $'\n'"$m $d $t $tt q $h $adv $label *" \
 		"H (health) is not one digit" $'\n'"$m $d $t $tt $l -3 $adv $label *" \
 		"msADV is not a number" $'\n'"$m $d $t $tt $l $h abc $label *" \
+		"msADV is nan" $'\n'"$m $d $t $tt $l $h nan $label *" \
+		"msADV is -inf" $'\n'"$m $d $t $tt $l $h -inf $label *" \
+		"msADV is 0x1p4 (hexadecimal)" $'\n'"$m $d $t $tt $l $h 0x1p4 $label *" \
+		"msADV is 1.2.3 (two points)" $'\n'"$m $d $t $tt $l $h 1.2.3 $label *" \
 		"the label is not UTC(NIST)" $'\n'"$m $d $t $tt $l $h $adv UTC(USNO) *" \
-		"the marker is X, not * or #" $'\n'"$m $d $t $tt $l $h $adv $label X"
+		"the label is UTC(NIST)X, not UTC(NIST)" $'\n'"$m $d $t $tt $l $h $adv UTC(NIST)X *" \
+		"the marker is X, not * or #" $'\n'"$m $d $t $tt $l $h $adv $label X" \
+		"the marker is *X, not * or #" $'\n'"$m $d $t $tt $l $h $adv $label *X" \
+		"the marker is #junk, not * or #" $'\n'"$m $d $t $tt $l $h $adv $label #junk"
 }
 
 @test "[4] refuses a NIST-shaped reply with an impossible time (and accepts a leap second)" {
@@ -338,14 +386,50 @@ multi_story() {
 	L01_CASE=fields
 	L01_FIELD_CAUSE="the date was never compared with the day number: date_from_mjd() must agree with YY-MM-DD (step 4)"
 	nist_now
-	local days
+	local days yy why
 	days=$(random_number 1 400)
+	# the same month and day, another year: only YY disagrees
+	yy=$(printf '%02d' $(((10#${NOW_DATE%%-*} + $(random_number 1 99)) % 100)))
+	why="the day number says $(date_of_mjd "$NOW_MJD"), the date $yy-${NOW_DATE#*-} (only the year disagrees)"
+	L01_CAUSE_OF[$why]="the year YY was never compared with the day number's: all of YY-MM-DD must agree with date_from_mjd() (YY is the year % 100) (step 4)"
 	refuse_each \
 		"the day number says $(date_of_mjd $((NOW_MJD - days))), the date $NOW_DATE" \
-		$'\n'"$((NOW_MJD - days)) $NOW_DATE $NOW_TIME 00 0 0 50.0 UTC(NIST) *"
+		$'\n'"$((NOW_MJD - days)) $NOW_DATE $NOW_TIME 00 0 0 50.0 UTC(NIST) *" \
+		"$why" $'\n'"$NOW_MJD $yy-${NOW_DATE#*-} $NOW_TIME 00 0 0 50.0 UTC(NIST) *"
 }
 
-@test "[4] refuses a reply that fills 4 KiB (exactly 4096 bytes, or a flood), without overflowing its buffer" {
+@test "[3] accepts a reply whose fields are separated by tabs, or whose lines end in CR LF" {
+	hint "handout step 4: the fields are separated by spaces, tabs and line ends: strtok_r() on \" \\t\\r\\n\""
+	L01_CASE=separators
+	nist_now
+	local texts i expect got
+	texts=($'\n'"${NOW_LINE// /$'\t'}" $'\r\n'"$NOW_LINE"$'\r') # daytimed adds a \n
+	local what=("its fields separated by tabs" "its lines ended in \\r\\n")
+	expect="$(date_of_mjd "$NOW_MJD") $NOW_TIME UTC"
+	start_peer daytimed -T "${texts[0]}" -T "${texts[1]}"
+	for i in 0 1; do
+		run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+		expect_peer_contacted || return 1
+		expect_finished || return 1
+		got=$(sed -n 2p "$EVID/stdout")
+		if [[ $status -ne 0 || $(sed -n 1p "$EVID/stdout") != "$expect" ||
+			! $got =~ ^local\ clock\ offset:\ [+-][0-9]+\ s$ ]]; then
+			fail FAIL "a NIST reply with ${what[i]} is NIST's reply all the same: gettime should print it, and exit 0" \
+				"sent:     \"$(visible "${texts[i]}")\\n\"" \
+				"expected: $expect" \
+				"          local clock offset: +0 s (or near it)" \
+				"got:      exit status $status; stdout:" "$(show "$EVID/stdout")" \
+				"stderr:" "$(show "$EVID/stderr")" \
+				"to try it yourself: ./build/peers/daytimed -p 1313 -T $(printf '%q' "${texts[i]}") &" \
+				"                    ./build/labs/01-gettime/gettime 127.0.0.1 1313"
+			return 1
+		fi
+		mv "$EVID/stdout" "$EVID/reply-$((i + 1)).stdout"
+		mv "$EVID/stderr" "$EVID/reply-$((i + 1)).stderr"
+	done
+}
+
+@test "[3] refuses a reply that fills 4 KiB (exactly 4096 bytes, or a flood), without overflowing its buffer" {
 	hint "handout step 3: recv() at most the room left (size - 1 - len); a buffer that fills up means the reply is too long: EMSGSIZE"
 	local run
 	# 1. A NIST line padded with spaces to 4096 bytes: still nine fields,
@@ -419,15 +503,43 @@ multi_story() {
 	expect_exit 0 ||
 		{ echo "(this test needs a gettime that works: it checks the memory use of a correct exchange)" >>"$EVID/message"; return 1; }
 	vg_run 1 "a correct exchange with the test server" 127.0.0.1 "$PEER_PORT" || return 1
-	vg_run 2 "a refused connection (nothing listens on that port)" 127.0.0.1 "$(free_port)" || return 1
+	local port
+	port=$(free_port)
+	L01_PROBE=(127.0.0.1 "$port")
+	vg_run 2 "a refused connection (nothing listens on that port)" 127.0.0.1 "$port" || return 1
+	L01_PROBE=()
 	local text="no NIST here $RANDOM"
 	start_peer daytimed -T "$text"
 	vg_run 3 "a reply not in NIST format (\"$text\\n\")" 127.0.0.1 "$PEER_PORT" || return 1
 }
 
+# Its run started in setup_file (lab01_deadline_start) and went on in the
+# background meanwhile.
+@test "[3] waits its whole 10 s for a reply that takes 9.4 s (a deadline in milliseconds, not whole seconds)" {
+	hint "handout step 3: fix the deadline in milliseconds on a clock that never jumps, now_ms() + DEADLINE_MS; time() counts whole seconds"
+	L01_CASE=slow
+	deadline_collect slow || return 1
+	expect_peer_contacted || return 1
+	L01_ENDED=$(driver_said ended)
+	local offset=${PEER_ARGS##*-o } story
+	story=("the server dripped its reply one byte at a time, the first to the last over $(awk -v m="$L01_SLOW_MS" 'BEGIN { print m / 1000 }') s, then closed"
+		"the grader started gettime $(sed -n 's/^started at second fraction //p' "$DRIVER") s into a second of the wall clock; it ended after $L01_ENDED s (its deadline is 10 s)"
+		"(time(NULL) + 10 counts whole seconds: started 0.9 s into a second, it runs out 9.1 s later)"
+		"to try it yourself: ./build/peers/daytimed -p 1313 -m drip -t $L01_SLOW_MS &"
+		"                    ./build/labs/01-gettime/gettime 127.0.0.1 1313   (started late in a second)")
+	if [[ $verdict == timeout ]]; then
+		fail TIME "gettime should have printed the time after 9.4 s, or given up at 10 s; it was still waiting after $SL_CLIENT_LIMIT s, when the grader ended it" \
+			"${story[@]}" "stderr so far:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+	expect_exit 0 || { printf '%s\n' "${story[@]}" >>"$EVID/message"; return 1; }
+	# the server's time is from its accept, gettime's clock 9.4 s later
+	expect_time_output "$((offset - 10))" "$(tolerance 2)"
+}
+
 # The last test: its two runs started in setup_file (lab01_deadline_start)
 # and have gone on in the background meanwhile.
-@test "[8] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)" {
+@test "[6] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)" {
 	hint "handout step 3: fix the deadline once, before the loop; poll() only for the time left, and when that is <= 0 time is up"
 	local run ended story
 	for run in silent stopped; do

@@ -179,9 +179,10 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	 */
 	// TODO(step 4): split reply into fields (strtok_r on " \t\r\n"); there
 	// must be exactly 9.  Check each field's form (has_shape() helps:
-	// "99999", "99-99-99", "99:99:99", ...; then "UTC(NIST)" and "*" or
-	// "#"), convert with digits(), check the ranges, and take the full
-	// year from the MJD with date_from_mjd() (it must agree with YY-MM-DD).
+	// "99999", "99-99-99", "99:99:99", ...; msADV digits, maybe a '.' and
+	// digits; then exactly "UTC(NIST)" and exactly "*" or "#"), convert
+	// with digits(), check the ranges, and take the full year from the
+	// MJD with date_from_mjd() (all of YY-MM-DD must agree with it).
 	// Fill every field of *t: mjd, year, month, day, hour, minute,
 	// second, health.  On any problem set *why to a short reason and
 	// return -1.  Then delete the stub lines below.

@@ -291,7 +291,8 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	 */
 	/* SOLUTION BEGIN */
 	char *field[10], *save;
-	int n = 0, year;
+	const char *frac;
+	int n = 0, year, adv_ok;
 
 	for (char *f = strtok_r(reply, " \t\r\n", &save); f != NULL;
 	     f = strtok_r(NULL, " \t\r\n", &save)) {
@@ -303,10 +304,15 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 		*why = "not the 9 fields of NIST's format";
 		return -1;
 	}
+	/* msADV is a number: digits, then maybe a '.' and more digits */
+	frac = field[6] + strspn(field[6], "0123456789");
+	adv_ok = frac > field[6] &&
+		 (*frac == '\0' || (frac[0] == '.' && frac[1] != '\0' &&
+				    strspn(frac + 1, "0123456789") == strlen(frac + 1)));
 	if (!has_shape(field[0], "99999") || !has_shape(field[1], "99-99-99") ||
 	    !has_shape(field[2], "99:99:99") || !has_shape(field[3], "99") ||
 	    !has_shape(field[4], "9") || !has_shape(field[5], "9") ||
-	    strspn(field[6], "0123456789.") != strlen(field[6]) ||
+	    !adv_ok ||
 	    strcmp(field[7], "UTC(NIST)") != 0 ||
 	    (strcmp(field[8], "*") != 0 && strcmp(field[8], "#") != 0)) {
 		*why = "a field does not have NIST's form";
@@ -334,9 +340,10 @@ static int parse_nist(char *reply, struct nist_time *t, const char **why)
 	/* SOLUTION END, the starter has:
 	 *> // TODO(step 4): split reply into fields (strtok_r on " \t\r\n"); there
 	 *> // must be exactly 9.  Check each field's form (has_shape() helps:
-	 *> // "99999", "99-99-99", "99:99:99", ...; then "UTC(NIST)" and "*" or
-	 *> // "#"), convert with digits(), check the ranges, and take the full
-	 *> // year from the MJD with date_from_mjd() (it must agree with YY-MM-DD).
+	 *> // "99999", "99-99-99", "99:99:99", ...; msADV digits, maybe a '.' and
+	 *> // digits; then exactly "UTC(NIST)" and exactly "*" or "#"), convert
+	 *> // with digits(), check the ranges, and take the full year from the
+	 *> // MJD with date_from_mjd() (all of YY-MM-DD must agree with it).
 	 *> // Fill every field of *t: mjd, year, month, day, hour, minute,
 	 *> // second, health.  On any problem set *why to a short reason and
 	 *> // return -1.  Then delete the stub lines below.

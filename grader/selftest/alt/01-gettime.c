@@ -4,10 +4,11 @@
  * the SPEC's contract, not the reference solution's choices.
  *
  * Where it differs from the reference: select() instead of poll(), read()
- * instead of recv(), sscanf() parsing, the century taken as 20YY (fine for
- * 2000-2099), timegm-free arithmetic of its own, other wording for every
- * message, usage on stderr for -h as well, and a 4097-byte buffer of
- * which 4096 bytes are too many.
+ * instead of recv(), sscanf() parsing, the century found by trying
+ * 19YY, 20YY and 21YY against the MJD (1900-2199), timegm-free arithmetic
+ * of its own, a deadline in microseconds on CLOCK_MONOTONIC, other wording
+ * for every message, usage on stderr for -h as well, and a 4097-byte
+ * buffer of which 4096 bytes are too many.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,12 +73,12 @@ int main(int argc, char **argv)
 
 	char buf[4097];
 	size_t n = 0;
-	struct timeval end, now;
-	gettimeofday(&end, NULL);
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += 10;
 	for (;;) {
-		gettimeofday(&now, NULL);
-		long us = (end.tv_sec - now.tv_sec) * 1000000L + (end.tv_usec - now.tv_usec);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long us = (end.tv_sec - now.tv_sec) * 1000000L + (end.tv_nsec - now.tv_nsec) / 1000;
 		struct timeval left = { us / 1000000, us % 1000000 };
 		if (us <= 0) {
 			fprintf(stderr, "gettime: timed out waiting for %s\n", h);
@@ -109,24 +109,30 @@ int main(int argc, char **argv)
 	close(s);
 	buf[n] = 0;
 
-	int mjd, yy, mo, dd, hh, mi, ss, tt, l, health, used = 0;
-	float adv;
-	char star;
-	if (n == 0 ||
-	    sscanf(buf, " %5d %2d-%2d-%2d %2d:%2d:%2d %2d %1d %1d %f UTC(NIST) %c %n",
-		   &mjd, &yy, &mo, &dd, &hh, &mi, &ss, &tt, &l, &health, &adv,
-		   &star, &used) != 12 ||
+	int mjd, yy, mo, dd, hh, mi, ss, tt, l, health, used = 0, whole = 0, part = 0;
+	long year = 0;
+	char adv[16] = "", star;
+	if (n > 0 &&
+	    sscanf(buf, " %5d %2d-%2d-%2d %2d:%2d:%2d %2d %1d %1d %15s UTC(NIST) %c %n",
+		   &mjd, &yy, &mo, &dd, &hh, &mi, &ss, &tt, &l, &health, adv,
+		   &star, &used) == 12)
+		for (long c = 1900; c <= 2100; c += 100)
+			if (days_from_civil(c + yy, mo, dd) + 40587 == mjd)
+				year = c + yy;
+	/* msADV: digits, then maybe '.' and digits */
+	sscanf(adv, "%*[0-9]%n.%*[0-9]%n", &whole, &part);
+	if (n == 0 || year == 0 || (adv[whole] != 0 && adv[part] != 0) ||
+	    whole == 0 || (part == 0 && adv[whole] != 0) ||
 	    buf[used] != 0 || (star != '*' && star != '#') || mo < 1 || mo > 12 ||
-	    dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 60 ||
-	    days_from_civil(2000 + yy, mo, dd) + 40587 != mjd) {
+	    dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 60) {
 		fprintf(stderr, "gettime: unexpected reply from %s: [%s]\n", h, buf);
 		return 1;
 	}
 	if (health)
 		fprintf(stderr, "gettime: note: server health is %d\n", health);
-	long long t = days_from_civil(2000 + yy, mo, dd) * 86400LL + hh * 3600 +
+	long long t = days_from_civil(year, mo, dd) * 86400LL + hh * 3600 +
 		      mi * 60 + ss;
-	printf("%d-%02d-%02d %02d:%02d:%02d UTC\n", 2000 + yy, mo, dd, hh, mi, ss);
+	printf("%ld-%02d-%02d %02d:%02d:%02d UTC\n", year, mo, dd, hh, mi, ss);
 	printf("local clock offset: %+lld s\n", t - (long long)time(NULL));
 	return 0;
 }
