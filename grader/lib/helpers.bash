@@ -127,10 +127,11 @@ sl_diagnose() {
 # fail VERDICT LINE...: record a failure and return 1 (failing the test).
 # VERDICT is FAIL (wrong output), TIME (timeout), CRASH or MEM.
 fail() {
-	local verdict="$1"
+	# not "verdict": lab_diagnose may read run_client's $verdict
+	local kind="$1"
 	shift
 	[[ -s $EVID/cause ]] || sl_diagnose
-	printf '%s\n' "$verdict" >"$EVID/verdict"
+	printf '%s\n' "$kind" >"$EVID/verdict"
 	printf '%s\n' "$@" >>"$EVID/message"
 	printf '%s\n' "$@" >&2
 	[[ -n "$SL_HINT" ]] && printf 'hint: %s\n' "$SL_HINT" >&2
