@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # status, verdict, EVID, WORK, PEER_LOG are set by helpers.bash and the tests
+# shellcheck disable=SC2154,SC2030,SC2031,SC2153 # SL_PEERS and status, verdict, EVID, WORK, PEER_LOG are set by helpers.bash and the tests; bg_client changes them only in its subshell
 # lab02.bash - helpers of lab 02's tests (grader/tests/02-webclient.bats
 # loads it after helpers.bash): the root causes the evidence shows, the
 # hand-made replies the grader's httpd sends with -A, and the
@@ -19,6 +19,15 @@ lab_diagnose() {
 	fi
 	if grep -qi "interrupted system call" "$err" 2>/dev/null; then
 		cause "recv() failed with EINTR, which only means a signal came: call it again (recv_some(), step 4)"
+		return 0
+	fi
+	# the whole header was sent, yet the program says the server closed
+	# before its end: header_end() misses "\r\n\r\n" (its bound or where
+	# the search starts again), not a missing recv() loop
+	if LC_ALL=C grep -qiE 'clos.*(header|head)|(header|head).*clos' "$err" 2>/dev/null &&
+		LC_ALL=C grep -qE '\] sent [0-9]+ bytes' "${PEER_LOG:-/nonexistent}" 2>/dev/null &&
+		! LC_ALL=C grep -qE 'cut short|hangup|malformed' "${PEER_LOG:-/nonexistent}" 2>/dev/null; then
+		cause "the server sent the whole header (its log shows it), yet the program said the connection closed before the header's end: header_end() does not find \"\\r\\n\\r\\n\" at the very end of the data (loop while i + 4 <= len) or the search starts again too late (3 bytes before the new data) (header_end() and recv_header(), step 4)"
 		return 0
 	fi
 	# the request the server received: no Host field
@@ -87,41 +96,55 @@ said_webclient() { LC_ALL=C grep -q '^webclient: ' "$EVID/stderr" 2>/dev/null; }
 
 # ---- AddressSanitizer ------------------------------------------------------
 
-# program_source: the C file the program under test was built from: $SL_SRC
-# where the driver sets it, else the name the compiler wrote into its
-# debug information (the grader builds with -g).
+# program_source: the C file the program under test was built from
+# ($SL_SRC, which the driver sets).
 program_source() {
-	local name dir
-	if [[ -n ${SL_SRC:-} && -f $SL_SRC ]]; then
-		printf '%s\n' "$SL_SRC"
-		return 0
-	fi
-	command -v readelf >/dev/null || return 1
-	name=$(LC_ALL=C readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
-		awk '/DW_TAG_compile_unit/ { cu = 1 } cu && /DW_AT_name/ { sub(/.*: /, ""); print; exit }')
-	dir=$(LC_ALL=C readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
-		awk '/DW_TAG_compile_unit/ { cu = 1 } cu && /DW_AT_comp_dir/ { sub(/.*: /, ""); print; exit }')
-	[[ -n $name ]] || return 1
-	[[ $name == /* ]] || name="$dir/$name"
-	[[ -f $name ]] || return 1
-	printf '%s\n' "$name"
+	[[ -n ${SL_SRC:-} && -f $SL_SRC ]] || return 1
+	printf '%s\n' "$SL_SRC"
+}
+
+# asan_start: from setup_file, build the program under test with
+# -fsanitize=address,undefined in the background, into
+# $BATS_FILE_TMPDIR/webclient-asan (asan.rc gets the compiler's exit
+# status, asan-compile.log its words), so that the sanitizer test does
+# not wait for the compiler.  Nothing to do when the program was built so
+# already, or its source is not known.
+asan_start() {
+	local src cc="${CC:-cc}" dir="$BATS_FILE_TMPDIR"
+	LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init' && return 0
+	src=$(program_source) || return 0
+	# SL_SRC may be relative to where the grader was started (here)
+	[[ $src == /* ]] || src="$PWD/$src"
+	printf '%s\n' "$src" >"$dir/asan.src"
+	(
+		rc=0
+		"$cc" -std=c11 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
+			-fno-omit-frame-pointer -o "$dir/webclient-asan" "$src" 2>"$dir/asan-compile.log" || rc=$?
+		echo "$rc" >"$dir/asan.rc.new" && mv "$dir/asan.rc.new" "$dir/asan.rc"
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+	return 0
 }
 
 # asan_build: set ASAN_BIN to the program under test built with
 # -fsanitize=address,undefined (the program itself when it was built so
-# already).  Skips, with a notice, where that cannot be done.
+# already; else the build asan_start began).  Skips, with a notice, where
+# that cannot be done.
 asan_build() {
-	local src cc="${CC:-cc}"
+	local i dir="$BATS_FILE_TMPDIR"
 	if LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init'; then
 		ASAN_BIN=$SL_BIN
 		return 0
 	fi
-	src=$(program_source) ||
+	[[ -s $dir/asan.src ]] ||
 		skip "the grader cannot find your program's source to build it with AddressSanitizer, so this test cannot run here (0 points)"
-	ASAN_BIN="$EVID/webclient-asan"
-	if ! "$cc" -std=c11 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer -o "$ASAN_BIN" "$src" 2>"$EVID/asan-compile.log"; then
-		skip "this compiler ($cc) cannot build with -fsanitize=address,undefined here, so this test cannot run (0 points); its message is in asan-compile.log"
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $dir/asan.rc ]] && break
+		sleep 0.05
+	done
+	cp "$dir/asan-compile.log" "$EVID/" 2>/dev/null
+	ASAN_BIN="$dir/webclient-asan"
+	if [[ $(cat "$dir/asan.rc" 2>/dev/null) != 0 ]]; then
+		skip "this compiler (${CC:-cc}) cannot build with -fsanitize=address,undefined here, so this test cannot run (0 points); its message is in asan-compile.log"
 	fi
 	if ! ASAN_OPTIONS=detect_leaks=0 "$ASAN_BIN" -h >/dev/null 2>&1; then
 		skip "a program built with AddressSanitizer does not run on this machine, so this test cannot run (0 points)"
@@ -139,4 +162,80 @@ asan_env() {
 sanitizer_said() {
 	LC_ALL=C grep -E -A12 'ERROR: AddressSanitizer|runtime error:|ERROR: UndefinedBehaviorSanitizer' \
 		"$EVID/stderr" 2>/dev/null | head -16 | sed -e 's/^/  /'
+}
+
+# ---- runs side by side ----------------------------------------------------
+
+# bg_client NAME [WEBCLIENT OPTIONS] SECONDS ARGS...: start the webclient
+# run NAME in the background, in a fresh folder $EVID/work-NAME, with its
+# output in $EVID/run-NAME/ (stdout, stderr, command, valgrind logs), so
+# that several runs go on at once.  What serve() set (the server of the
+# run) is kept with it; bg_collect NAME waits for the run and makes it
+# the last run, as if it had just been run in the foreground.
+bg_client() {
+	local name="$1" sub="$EVID/run-$1"
+	shift
+	mkdir -p "$sub" "$EVID/work-$name"
+	declare -p SEED LENGTH URL REQFILE SERVED SERVE_ARGS PEER_LOG PEER_PORT >"$sub/state" 2>/dev/null
+	cp -f "$EVID/expected" "$sub/expected" 2>/dev/null
+	(
+		EVID=$sub
+		cd "$EVID/../work-$name" || exit 1
+		webclient "$@"
+		declare -p status verdict SL_CLIENT_LIMIT SL_CLIENT_VALGRIND RUN_ARGS >"$sub/result.new"
+		mv "$sub/result.new" "$sub/result"
+	) </dev/null >/dev/null 2>&1 3>&- &
+	# shellcheck disable=SC2004 # an associative array: the key needs its $
+	BG_RUN[$name]=$!
+}
+
+# bg_collect NAME: wait for the run bg_client NAME started, then set
+# status, verdict, WORK and the server's variables from it, and copy its
+# stdout, stderr, command and valgrind logs into $EVID.
+bg_collect() {
+	local name="$1" sub="$EVID/run-$1"
+	wait "${BG_RUN[$name]}" 2>/dev/null
+	# shellcheck disable=SC1090 # written by bg_client
+	source <(sed 's/^declare /declare -g /' "$sub/state")
+	if [[ ! -f $sub/result ]]; then
+		fail FAIL "the grader could not run the program (run $name): this is the grader's problem, tell your instructor"
+		return 1
+	fi
+	# shellcheck disable=SC1090 # written by bg_client
+	source <(sed 's/^declare /declare -g /' "$sub/result")
+	WORK="$EVID/work-$name"
+	cd "$WORK" || return 1
+	cp -f "$sub/stdout" "$sub/stderr" "$sub/command" "$EVID/"
+	cp -f "$sub/expected" "$EVID/expected" 2>/dev/null
+	rm -f "$EVID"/valgrind*.log
+	compgen -G "$sub/valgrind*.log" >/dev/null && cp -f "$sub"/valgrind*.log "$EVID/"
+	return 0
+}
+
+# quick_peer PEER [ARGS...]: start_peer (helpers.bash), looking for the
+# peer's port every 5 ms instead of every 30: a test of this lab starts
+# up to seven servers, and each start would otherwise wait a whole 30 ms
+# for a peer that is listening after 2.
+quick_peer() {
+	local peer="$1" i name
+	shift
+	SL_PEER_N=$((${SL_PEER_N:-0} + 1))
+	name="$peer-$SL_PEER_N"
+	PEER_LOG="$EVID/$name.log"
+	rm -f "$EVID/$name.port"
+	background 60 "$name" "$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@"
+	PEER_PID=$BG_PID
+	# shellcheck disable=SC2034 # read by helpers.bash
+	PEER_ARGS="$*"
+	for ((i = 0; i < 600; i++)); do
+		if [[ -s "$EVID/$name.port" ]]; then
+			PEER_PORT=$(<"$EVID/$name.port")
+			return 0
+		fi
+		kill -0 "$PEER_PID" 2>/dev/null || break
+		sleep 0.005
+	done
+	fail FAIL "the grader's test server ($peer $*) did not start; it said:" \
+		"$(show "$EVID/$name.err")" \
+		"(this is the grader's problem, not your program's: tell your instructor)"
 }

@@ -68,7 +68,11 @@
  *   lifetime (-l) ends.  The log shows each malformed line as sent.
  *   -A FILE      the final reply is FILE's bytes exactly as they are (a
  *                hand-made reply, header and body, well or badly formed;
- *                -m, -F, -S and the body options do not apply to it)
+ *                -m, -F, -S and the body options do not apply to it,
+ *                but -m hold holds the connection open after it).  When
+ *                FILE is a folder, the reply to GET /.../NAME is the file
+ *                FILE/NAME.reply (NAME: the path's last segment, without
+ *                the query), so one server serves many hand-made replies
  *
  * How the bytes go out (every reply):
  *   -d MS        drip: W bytes at a time (-w W, default 1), MS ms apart
@@ -134,6 +138,8 @@ struct options {
 
 /* Everything the connection handlers read, set once at start-up. */
 static struct options o;
+static int raw_dir;
+static char raw_name[256];	/* its file for this request */		/* -A names a folder of NAME.reply files */
 static unsigned char *body;		/* the final reply's body */
 static size_t body_len;
 static char authority[128];		/* "127.0.0.1:PORT", "[::1]:PORT" */
@@ -157,7 +163,7 @@ static void usage(FILE *out)
 		"[-m MODE]\n"
 		"             [-d MS] [-w BYTES] [-b SPLIT] [-B MS] [-H BYTES] "
 		"[-i]\n"
-		"             [-V VERSION] [-N lower|upper|mixed] [-A FILE]\n"
+		"             [-V VERSION] [-N lower|upper|mixed] [-A FILE|DIR]\n"
 		"  -a ADDR      listen address, numeric (127.0.0.1)\n"
 		"  -p PORT      port (0: any free one)\n"
 		"  -P PORTFILE  write the bound port here\n"
@@ -194,7 +200,9 @@ static void usage(FILE *out)
 		"  -V VERSION   the status line's HTTP version (1.1)\n"
 		"  -N CASE      field names in lower, upper or mixed case\n"
 		"  -A FILE      the final reply is FILE's bytes as they are "
-		"(hand-made)\n");
+		"(hand-made);\n"
+		"               a folder: FILE/NAME.reply for GET .../NAME; "
+		"-m hold: held open after it\n");
 }
 
 /* Append LEN bytes at DATA to B, growing it as needed. */
@@ -454,7 +462,8 @@ static void final_reply(struct buf *b, int head_only, size_t *head_len,
 	if (o.raw != NULL) {
 		buf_add(b, body, body_len);
 		*head_len = *cut = b->len;
-		snprintf(summary, cap, "the hand-made reply from %s", o.raw);
+		snprintf(summary, cap, "the hand-made reply from %s%s%s", o.raw,
+			 raw_dir ? "/" : "", raw_dir ? raw_name : "");
 		return;
 	}
 	if (strcmp(o.mode, "garbage") == 0) {
@@ -670,6 +679,30 @@ static size_t read_request(int fd, char *req, size_t cap)
 	return done;
 }
 
+/* raw_reply: with -A DIR, load DIR/NAME.reply as the reply's bytes, NAME
+ * being the last segment of PATH (LEN bytes).  Returns 0, or -1 if there
+ * is no such file.  (Each connection is served by a child of its own.) */
+static int raw_reply(const char *path, size_t len)
+{
+	size_t start = len;
+	char name[4096];
+
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (len - start == 0 || len - start > 200 ||
+	    memchr(path + start, '.', 1) != NULL)
+		return -1;
+	snprintf(name, sizeof name, "%s/%.*s.reply", o.raw,
+		 (int)(len - start), path + start);
+	if (access(name, R_OK) != 0)
+		return -1;
+	o.file = name;
+	load_body();
+	snprintf(raw_name, sizeof raw_name, "%.*s.reply", (int)(len - start),
+		 path + start);
+	return 0;
+}
+
 /* Build into B the reply to the request line LINE (LEN bytes), and
  * set *CUT to how much of it to send, *HEAD_LEN to its header's length.
  * Returns 0, or -1 when the mode says to send nothing (hangup, stall). */
@@ -702,6 +735,9 @@ static int build_reply(const char *line, size_t len, struct buf *b,
 	} else if (strcmp(o.mode, "stall") == 0) {
 		peer_log("stall: sending nothing");
 		return -1;
+	} else if (raw_dir && raw_reply(path, path_len) < 0) {
+		small_reply(b, 404, NULL, "no such hand-made reply\n", head);
+		snprintf(summary, cap, "404: no hand-made reply for this path");
 	} else {
 		final_reply(b, head, head_len, cut, summary, cap);
 		if (strcmp(o.mode, "short") == 0 ||
@@ -753,7 +789,8 @@ static void serve(int fd)
 		peer_log("sent %zu bytes (%s)%s", cut, summary,
 			 cut_short ? ", cut short" : "");
 	free(b.p);
-	if (cut_short && strcmp(o.mode, "stall-body") == 0)
+	if ((cut_short && strcmp(o.mode, "stall-body") == 0) ||
+	    strcmp(o.mode, "hold") == 0)
 		hold(fd);
 }
 
@@ -846,7 +883,8 @@ static void parse_options(int argc, char **argv)
 	if (optind != argc || o.status < 100 || o.chunk_max < 1 ||
 	    o.drip_bytes < 1 || !one_of(o.framing, "length chunked close") ||
 	    !one_of(o.mode, "ok short stall stall-body hangup garbage "
-			    "badchunk badlength") ||
+			    "badchunk badlength hold") ||
+	    (strcmp(o.mode, "hold") == 0 && o.raw == NULL) ||
 	    strcspn(o.version, " \r\n") != strlen(o.version) ||
 	    strlen(o.version) > 16 ||
 	    (o.name_case != NULL && !one_of(o.name_case, "lower upper mixed"))) {
@@ -856,8 +894,14 @@ static void parse_options(int argc, char **argv)
 	if (o.split != NULL)
 		(void)split_point(8);	/* it dies on a bad SPLIT */
 	if (o.raw != NULL) {		/* a hand-made reply: sent as it is */
-		o.file = o.raw;
-		o.mode = "ok";
+		struct stat st;
+
+		if (stat(o.raw, &st) == 0 && S_ISDIR(st.st_mode))
+			raw_dir = 1;	/* read per request: raw_reply() */
+		else
+			o.file = o.raw;
+		if (strcmp(o.mode, "hold") != 0)
+			o.mode = "ok";
 	}
 	{
 		const char *words[LIST_MAX];

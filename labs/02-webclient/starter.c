@@ -475,7 +475,8 @@ static ssize_t recv_some(int fd, char *buf, size_t len)
 static size_t header_end(const char *buf, size_t len, size_t from)
 {
 	// TODO(step 4): look for the 4 bytes "\r\n\r\n" in BUF, starting
-	// at byte FROM, never reading past LEN.  Found at byte i: return
+	// at byte FROM, never reading past LEN: every i with i + 4 <= LEN
+	// (they may be BUF's very last bytes).  Found at byte i: return
 	// i + 4.  Not found: return 0.  Look up: memcmp(3).
 	(void)buf;
 	(void)len;

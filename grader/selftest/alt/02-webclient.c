@@ -97,8 +97,8 @@ static int parse_where(const char *url, struct where *w)
 	if (*a == '[') {
 		hs = a + 1;
 		he = memchr(hs, ']', (size_t)(end - hs));
-		if (he == NULL || he == hs)
-			return 2;
+		if (he == NULL || he == hs || memchr(hs, ':', (size_t)(he - hs)) == NULL)
+			return 2;	/* an IPv6 address has a ':' */
 		if (he + 1 < end) {
 			if (he[1] != ':')
 				return 2;
