@@ -249,9 +249,9 @@ contain() { "${SL_PEERS:?}/contain" "$@"; }
 stop_process() {
 	local pid="$1" i
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 500; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.01
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
@@ -284,13 +284,13 @@ start_peer() {
 	background 60 "$name" "$SL_PEERS/$peer" -P "$EVID/$name.port" -L "$PEER_LOG" -l 60 "$@"
 	PEER_PID=$BG_PID
 	PEER_ARGS="$*"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		if [[ -s "$EVID/$name.port" ]]; then
 			PEER_PORT=$(cat "$EVID/$name.port")
 			return 0
 		fi
 		kill -0 "$PEER_PID" 2>/dev/null || break
-		sleep 0.03
+		sleep 0.01
 	done
 	fail FAIL "the grader's test server ($peer $*) did not start; it said:" \
 		"$(show "$EVID/$name.err")" \
