@@ -600,6 +600,58 @@ two_address_name() {
 # refuses HOST PORT: true if nothing accepts on HOST:PORT now.
 refuses() { ! "${SL_PEERS:?}/porttool" wait "$1" "$2" 200 >/dev/null 2>&1; }
 
+# ---- a sanitizer build of the submission ----------------------------------
+
+# valgrind cannot see a stack array overrun by one byte; AddressSanitizer
+# can.  A test that needs it builds the student's file again (SL_SRC) with
+# -fsanitize=address,undefined: started in the background from setup_file,
+# so that the test rarely waits for the compiler.
+
+# sanitizer_build_start: from setup_file, start that build into
+# $BATS_FILE_TMPDIR/san/ (nothing to do when the program under test was
+# built with the sanitizers already, or its source is not known).
+sanitizer_build_start() {
+	local dir="$BATS_FILE_TMPDIR/san"
+	mkdir -p "$dir"
+	LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init' && return 0
+	[[ -n ${SL_SRC:-} && -f $SL_SRC ]] || return 0
+	printf '%s\n' "$SL_SRC" >"$dir/src"
+	(
+		rc=0
+		"${CC:-cc}" -std=c11 -g -pthread -fsanitize=address,undefined -fno-omit-frame-pointer \
+			-o "$dir/prog" "$SL_SRC" 2>"$dir/compile.log" || rc=$?
+		echo "$rc" >"$dir/rc.new" && mv "$dir/rc.new" "$dir/rc"
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+	return 0
+}
+
+# need_sanitizer_build: set SAN_BIN to the program under test built with
+# AddressSanitizer and UBSan (the program itself when it was built so
+# already), waiting for the build setup_file began (or starting it now).
+# Skips, with a notice, where that cannot be done.
+need_sanitizer_build() {
+	local i dir="$BATS_FILE_TMPDIR/san"
+	if LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init'; then
+		SAN_BIN=$SL_BIN
+		return 0
+	fi
+	[[ -s $dir/src ]] || sanitizer_build_start
+	[[ -s $dir/src ]] ||
+		skip "the grader does not know your program's C file (SL_SRC), so it cannot build it with AddressSanitizer and this test cannot run (0 points)"
+	for ((i = 0; i < 1200; i++)); do
+		[[ -s $dir/rc ]] && break
+		sleep 0.05
+	done
+	cp "$dir/compile.log" "$EVID/sanitizer-compile.log" 2>/dev/null
+	SAN_BIN="$dir/prog"
+	if [[ $(cat "$dir/rc" 2>/dev/null) != 0 ]]; then
+		skip "this compiler (${CC:-cc}) cannot build with -fsanitize=address,undefined here, so this test cannot run (0 points); its message is in sanitizer-compile.log"
+	fi
+	if ! ASAN_OPTIONS=detect_leaks=0 "$SAN_BIN" -h >/dev/null 2>&1; then
+		skip "a program built with AddressSanitizer does not run on this machine, so this test cannot run (0 points)"
+	fi
+}
+
 # ---- valgrind -----------------------------------------------------------
 
 # need_valgrind: skip the test (with a notice, scoring 0) if valgrind is

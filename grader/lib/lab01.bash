@@ -219,40 +219,6 @@ refuse_each() {
 
 # ---- an AddressSanitizer build of the submission ------------------------
 
-# lab01_source: the path of the submission's C file: SL_SRC if the driver
-# set it, else the file its debug information names (the grader compiles
-# with -g), if that file is there.
-lab01_source() {
-	local name dir
-	if [[ -n ${SL_SRC:-} && -f $SL_SRC ]]; then
-		printf '%s\n' "$SL_SRC"
-		return 0
-	fi
-	command -v readelf >/dev/null || return 1
-	name=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null | sed -n 's/^.*DW_AT_name *: .*): \(.*\.c\)$/\1/p' | head -1)
-	dir=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null | sed -n 's/^.*DW_AT_comp_dir *: .*): \(.*\)$/\1/p' | head -1)
-	[[ -n $name ]] || return 1
-	[[ $name == /* ]] || name="$dir/$name"
-	[[ -f $name ]] || return 1
-	printf '%s\n' "$name"
-}
-
-# need_asan_build: build the submission with AddressSanitizer (once a
-# run) and set L01_ASAN_BIN, or skip the test with a notice.
-need_asan_build() {
-	local src
-	L01_ASAN_BIN="${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/lab01-asan-gettime"
-	[[ -x $L01_ASAN_BIN ]] && return 0
-	if ! src=$(lab01_source); then
-		skip "the grader could not find your C file again to build it with AddressSanitizer, so this test cannot run here (0 points)"
-	fi
-	if ! "${CC:-cc}" -std=c11 -g -pthread -fsanitize=address -fno-omit-frame-pointer \
-		-o "$L01_ASAN_BIN.tmp" "$src" >"$EVID/asan.build" 2>&1; then
-		skip "AddressSanitizer (cc -fsanitize=address) is not available here, so this test cannot run (0 points): $(grep -m1 -i error "$EVID/asan.build")"
-	fi
-	mv -f "$L01_ASAN_BIN.tmp" "$L01_ASAN_BIN"
-}
-
 # asan_run WHAT DAYTIMED-OPTIONS...: run the AddressSanitizer build
 # against a daytime peer started with the OPTIONS; fails (MEM) if it
 # reports an error.  WHAT says what the reply was.
@@ -262,7 +228,8 @@ asan_run() {
 	start_peer daytimed "$@" || return 1
 	rm -f "$EVID"/asan.*[0-9]
 	run_client "$QUICK" env "ASAN_OPTIONS=log_path=$EVID/asan:detect_leaks=0:exitcode=86" \
-		"$L01_ASAN_BIN" 127.0.0.1 "$PEER_PORT"
+		"UBSAN_OPTIONS=log_path=$EVID/asan:print_stacktrace=1" \
+		"$SAN_BIN" 127.0.0.1 "$PEER_PORT"
 	report=$(cat "$EVID"/asan.*[0-9] 2>/dev/null)
 	if [[ -n $report ]]; then
 		fail MEM "AddressSanitizer found a memory error, with $what as the reply:" \

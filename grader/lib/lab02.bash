@@ -96,61 +96,6 @@ said_webclient() { LC_ALL=C grep -q '^webclient: ' "$EVID/stderr" 2>/dev/null; }
 
 # ---- AddressSanitizer ------------------------------------------------------
 
-# program_source: the C file the program under test was built from
-# ($SL_SRC, which the driver sets).
-program_source() {
-	[[ -n ${SL_SRC:-} && -f $SL_SRC ]] || return 1
-	printf '%s\n' "$SL_SRC"
-}
-
-# asan_start: from setup_file, build the program under test with
-# -fsanitize=address,undefined in the background, into
-# $BATS_FILE_TMPDIR/webclient-asan (asan.rc gets the compiler's exit
-# status, asan-compile.log its words), so that the sanitizer test does
-# not wait for the compiler.  Nothing to do when the program was built so
-# already, or its source is not known.
-asan_start() {
-	local src cc="${CC:-cc}" dir="$BATS_FILE_TMPDIR"
-	LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init' && return 0
-	src=$(program_source) || return 0
-	# SL_SRC may be relative to where the grader was started (here)
-	[[ $src == /* ]] || src="$PWD/$src"
-	printf '%s\n' "$src" >"$dir/asan.src"
-	(
-		rc=0
-		"$cc" -std=c11 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
-			-fno-omit-frame-pointer -o "$dir/webclient-asan" "$src" 2>"$dir/asan-compile.log" || rc=$?
-		echo "$rc" >"$dir/asan.rc.new" && mv "$dir/asan.rc.new" "$dir/asan.rc"
-	) </dev/null >/dev/null 2>&1 3>&- 4>&- &
-	return 0
-}
-
-# asan_build: set ASAN_BIN to the program under test built with
-# -fsanitize=address,undefined (the program itself when it was built so
-# already; else the build asan_start began).  Skips, with a notice, where
-# that cannot be done.
-asan_build() {
-	local i dir="$BATS_FILE_TMPDIR"
-	if LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init'; then
-		ASAN_BIN=$SL_BIN
-		return 0
-	fi
-	[[ -s $dir/asan.src ]] ||
-		skip "the grader cannot find your program's source to build it with AddressSanitizer, so this test cannot run here (0 points)"
-	for ((i = 0; i < 600; i++)); do
-		[[ -s $dir/asan.rc ]] && break
-		sleep 0.05
-	done
-	cp "$dir/asan-compile.log" "$EVID/" 2>/dev/null
-	ASAN_BIN="$dir/webclient-asan"
-	if [[ $(cat "$dir/asan.rc" 2>/dev/null) != 0 ]]; then
-		skip "this compiler (${CC:-cc}) cannot build with -fsanitize=address,undefined here, so this test cannot run (0 points); its message is in asan-compile.log"
-	fi
-	if ! ASAN_OPTIONS=detect_leaks=0 "$ASAN_BIN" -h >/dev/null 2>&1; then
-		skip "a program built with AddressSanitizer does not run on this machine, so this test cannot run (0 points)"
-	fi
-}
-
 # asan_env: the words that run a sanitizer build with its report on
 # stderr and leaks left to valgrind's test.
 asan_env() {

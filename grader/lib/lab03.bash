@@ -497,26 +497,6 @@ cpu_ticks() {
 	echo "$sum"
 }
 
-# lab03_source: the path of the C file under test.  The driver passes only
-# the binary: SL_SRC where a driver sets it, else the source named in the
-# binary's debug information (it is compiled with -g).  Fails if unknown.
-lab03_source() {
-	local name dir
-	if [[ -n ${SL_SRC:-} && -f $SL_SRC ]]; then
-		printf '%s\n' "$SL_SRC"
-		return 0
-	fi
-	command -v readelf >/dev/null || return 1
-	name=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
-		sed -n 's/.*DW_AT_name *:.*): \(.*\.c\) *$/\1/p; s/.*DW_AT_name *: \([^()]*\.c\) *$/\1/p' | head -1)
-	dir=$(readelf --debug-dump=info "$SL_BIN" 2>/dev/null |
-		sed -n 's/.*DW_AT_comp_dir *:.*): \(.*\) *$/\1/p; s/.*DW_AT_comp_dir *: \([^()]*\) *$/\1/p' | head -1)
-	[[ -n $name ]] || return 1
-	[[ $name == /* ]] || name="$dir/$name"
-	[[ -f $name ]] || return 1
-	printf '%s\n' "$name"
-}
-
 # ---- root causes ---------------------------------------------------------
 
 # lab_diagnose: called by fail (helpers.bash) when a test fails: name the

@@ -16,7 +16,10 @@ load ../lib/lab01
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
 
 # The deadline test's 11 s run in the background while the others run.
-setup_file() { lab01_deadline_start; }
+setup_file() {
+	lab01_deadline_start
+	sanitizer_build_start
+}
 teardown_file() { lab01_deadline_stop; }
 
 setup() {
@@ -474,7 +477,7 @@ multi_story() {
 
 @test "[3] never writes past its buffer (an AddressSanitizer build, replies of 4095 and 4096 bytes, a flood)" {
 	hint "handout step 3: recv() at most size - 1 - len bytes, so that buf[len] = '\\0' stays inside the buffer"
-	need_asan_build
+	need_sanitizer_build
 	asan_run "a NIST line padded to 4095 bytes" -z 4095 -o 0 || return 1
 	asan_run "a NIST line padded to 4096 bytes" -z 4096 -o 0 || return 1
 	asan_run "a flood of NIST lines" -m flood || return 1

@@ -34,8 +34,8 @@ HAND_CLIENT=./build/labs/02-webclient/webclient
 HAND_PORT=8000
 
 # The sanitizer build of the program compiles in the background while
-# the other tests run (asan_start, lab02.bash).
-setup_file() { asan_start; }
+# the other tests run (sanitizer_build_start, helpers.bash).
+setup_file() { sanitizer_build_start; }
 
 setup() {
 	sl_setup
@@ -1084,7 +1084,7 @@ asan_run() {
 	shift
 	mapfile -t env < <(asan_env)
 	RUN_ARGS=("$@")
-	run_client "$(scaled "$QUICK" 2)" "${env[@]}" "$ASAN_BIN" "$@"
+	run_client "$(scaled "$QUICK" 2)" "${env[@]}" "$SAN_BIN" "$@"
 	if [[ $status -eq 86 ]] || [[ -n $(sanitizer_said) ]]; then
 		cause "a buffer overflow the server (or the URL) controls: check every length before you copy into a fixed buffer (copy_span(), read_line()'s cap, snprintf()'s return: steps 1, 3, 4, 6)"
 		fail MEM "with $what, AddressSanitizer/UBSan found a memory error (a buffer overflow the server or the URL controls)" \
@@ -1103,7 +1103,7 @@ asan_run() {
 @test "[3] survives hostile replies under AddressSanitizer (a 12000-byte Location, a 3000-byte chunk extension, a 4000-byte bad header line, a 10000-byte path)" {
 	hint "handout steps 1, 3, 4 and 6: every copy into a fixed-size buffer checks the length first: a Location (copy_span()), a chunk-size line (read_line()'s cap), the request (snprintf()'s return)"
 	local long
-	asan_build
+	need_sanitizer_build
 	long=$(head -c 12000 /dev/zero | tr '\0' 'L')
 	fresh_folder work-location
 	hand_reply location "HTTP/1.1 302 Found\\r\\nLocation: /$long\\r\\nContent-Length: 0\\r\\n\\r\\n"
