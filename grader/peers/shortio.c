@@ -30,6 +30,10 @@
  *   close-errno=1     every close() that succeeds leaves errno at ENOTTY
  *                     (POSIX lets a call that succeeds change errno: a
  *                     program must save errno before it calls close())
+ *   unreachable=ADDR  every connect() to the IPv4 address ADDR (a loopback
+ *                     one, say 127.0.0.99) fails at once with EHOSTUNREACH,
+ *                     as to a host with no route; nothing is sent
+ *   unreachable-net=ADDR  the same with ENETUNREACH (no route to its network)
  *   close-fail=1      every close() of a regular file above stderr closes
  *                     it, then fails with EIO (a full disk or a network
  *                     file system can report a lost write only there)
@@ -60,6 +64,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -84,6 +90,7 @@ static atomic_ulong logged;
 static unsigned long seed = 1;
 static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
 static long socket_fail_at, close_errno, close_fail;
+static struct in_addr unreachable, unreachable_net; /* 0.0.0.0: none */
 static atomic_ulong listens, spawns, accepts, socket_reads, sockets;
 
 /* ---- the real functions --------------------------------------------- */
@@ -102,6 +109,7 @@ static pid_t (*real_fork)(void);
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static int (*real_socket)(int, int, int);
 static int (*real_close)(int);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 #define REAL(name) real_##name
 
 /* next(NAME, SLOT): the next definition of NAME after this library.
@@ -178,6 +186,23 @@ static int option(const char **p, const char *name, long *value)
 	return 1;
 }
 
+/* address_option(&P, NAME, &ADDR): as option(), for an IPv4 address. */
+static int address_option(const char **p, const char *name, struct in_addr *addr)
+{
+	char text[INET_ADDRSTRLEN] = "";
+	size_t n = strlen(name), len;
+
+	if (strncmp(*p, name, n) != 0)
+		return 0;
+	len = strcspn(*p + n, ",");
+	if (len < sizeof text)
+		memcpy(text, *p + n, len);
+	if (inet_pton(AF_INET, text, addr) != 1)
+		addr->s_addr = 0;
+	*p += n + len;
+	return 1;
+}
+
 __attribute__((constructor)) static void shortio_init(void)
 {
 	const char *spec = getenv("SL_SHORTIO"), *path = getenv("SL_SHORTIO_LOG");
@@ -196,12 +221,16 @@ __attribute__((constructor)) static void shortio_init(void)
 	NEXT(pthread_create);
 	NEXT(socket);
 	NEXT(close);
+	NEXT(connect);
 #endif
 	if (spec == NULL || (max_move = strtol(spec, &end, 10)) < 0 || end == spec)
 		return;
 	for (p = end; *p == ',';) {
 		p++;
-		if (strncmp(p, "files", 5) == 0) {
+		if (address_option(&p, "unreachable=", &unreachable) ||
+		    address_option(&p, "unreachable-net=", &unreachable_net)) {
+			continue;
+		} else if (strncmp(p, "files", 5) == 0) {
 			touch_files = 1;
 			p += 5;
 		} else if (!option(&p, "eintr=", &eintr_every) && !option(&p, "seed=", &seed_option) &&
@@ -445,6 +474,27 @@ EXPORT_INT(close)(int fd)
 	return r;
 }
 
+EXPORT_INT(connect)(int fd, const struct sockaddr *to, socklen_t len)
+{
+	if (active && to != NULL && to->sa_family == AF_INET &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, to, sizeof sin);
+		if (unreachable.s_addr != 0 && sin.sin_addr.s_addr == unreachable.s_addr) {
+			log_line("connect fd=%d EHOSTUNREACH\n", fd);
+			errno = EHOSTUNREACH;
+			return -1;
+		}
+		if (unreachable_net.s_addr != 0 && sin.sin_addr.s_addr == unreachable_net.s_addr) {
+			log_line("connect fd=%d ENETUNREACH\n", fd);
+			errno = ENETUNREACH;
+			return -1;
+		}
+	}
+	return REAL(connect)(fd, to, len);
+}
+
 #if defined(__APPLE__)
 /* dyld swaps each pair: calls to the second go to the first. */
 #define INTERPOSE(name)                                                  \
@@ -461,4 +511,5 @@ INTERPOSE(fork);
 INTERPOSE(pthread_create);
 INTERPOSE(socket);
 INTERPOSE(close);
+INTERPOSE(connect);
 #endif
