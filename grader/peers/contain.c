@@ -47,11 +47,20 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-static void usage(void)
+/* usage(F, STATUS): the options, a line each, to F; exit STATUS. */
+static void usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: contain [-t SECONDS] [-k GRACE] [-s STATUSFILE] "
-			"[-F MIB] [-n FDS] -- PROGRAM [ARG...]\n");
-	exit(125);
+	fprintf(f, "usage: contain [-t SECONDS] [-k GRACE] [-s STATUSFILE] "
+		   "[-F MIB] [-n FDS] -- PROGRAM [ARG...]\n"
+		   "Runs PROGRAM in a process group of its own; when it ends, or at the\n"
+		   "deadline, or on SIGTERM/SIGINT/SIGHUP, ends everything it started.\n"
+		   "  -t SECONDS   deadline (decimals allowed; 0: none)\n"
+		   "  -k GRACE     seconds between SIGTERM and SIGKILL (default 1)\n"
+		   "  -s FILE      write the verdict: exit N, signal NAME or timeout\n"
+		   "  -F MIB       largest file PROGRAM may write (default 256; SIGXFSZ past it)\n"
+		   "  -n FDS       most descriptors PROGRAM may open (0: no limit)\n"
+		   "Exit: PROGRAM's status, 128+signal, 124 at the deadline, 125 if it cannot run.\n");
+	exit(status);
 }
 
 static double now(void)
@@ -184,18 +193,19 @@ int main(int argc, char **argv)
 	pid_t child;
 	int opt, status = 0, exited = 0, timed_out = 0;
 
-	while ((opt = getopt(argc, argv, "t:k:s:F:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:k:s:F:n:h")) != -1) {
 		switch (opt) {
 		case 't': limit = atof(optarg); break;
 		case 'k': grace = atof(optarg); break;
 		case 's': statusfile = optarg; break;
 		case 'F': fsize_mib = atol(optarg); break;
 		case 'n': nfds = atol(optarg); break;
-		default: usage();
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 125);
 		}
 	}
 	if (optind >= argc)
-		usage();
+		usage(stderr, 125);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;

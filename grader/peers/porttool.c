@@ -32,13 +32,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static int usage(void)
+/* usage(F, STATUS): the commands, a line each, to F; returns STATUS. */
+static int usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: porttool free [HOST]\n"
-			"       porttool wait HOST PORT MILLISECONDS [PID]\n"
-			"       porttool taken HOST PORT\n"
-			"       porttool resolve NAME\n");
-	return 2;
+	fprintf(f, "usage: porttool free [HOST]     print a port free on HOST now (127.0.0.1)\n"
+		   "       porttool wait HOST PORT MS [PID]\n"
+		   "                                 wait until HOST:PORT accepts (exit 0), MS pass\n"
+		   "                                 (exit 1) or process PID ends (exit 3)\n"
+		   "       porttool taken HOST PORT  listen on HOST:PORT and hold it (60 s)\n"
+		   "       porttool resolve NAME     NAME's addresses, in the order a client tries them\n");
+	return status;
 }
 
 /* Print a port that is free on HOST now. */
@@ -123,6 +126,8 @@ static int cmd_resolve(const char *name)
 int main(int argc, char **argv)
 {
 	peer_init("porttool");
+	if (argc == 2 && strcmp(argv[1], "-h") == 0)
+		return usage(stdout, 0);
 	if (argc >= 2 && strcmp(argv[1], "free") == 0 && argc <= 3)
 		return cmd_free(argc == 3 ? argv[2] : "127.0.0.1");
 	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "wait") == 0)
@@ -134,5 +139,5 @@ int main(int argc, char **argv)
 		return cmd_taken(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "resolve") == 0)
 		return cmd_resolve(argv[2]);
-	return usage();
+	return usage(stderr, 2);
 }
