@@ -4,8 +4,8 @@
  *
  *   tcpclient [-eHPq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]
  *             [-c N] [-I K] [-k ROUNDS] [-b CHUNK] [-d MS] [-i MS]
- *             [-w MS] [-r BYTES | -x BYTES] [-C MS] [-t MS] [-o FILE]
- *             [-l SECONDS] [-L LOG] HOST PORT
+ *             [-w MS] [-r BYTES | -x BYTES] [-X BYTES] [-C MS] [-t MS]
+ *             [-o FILE [-S BYTES]] [-A FILE] [-l SECONDS] [-L LOG] HOST PORT
  *
  * HOST is a numeric IPv4 or IPv6 address, PORT a number.
  *
@@ -53,6 +53,10 @@
  *   -x BYTES   exit: once BYTES bytes are sent, close() at once without
  *              reading the rest of the echo (the server's next sends hit a
  *              closed socket: EPIPE, SIGPIPE).
+ *   -X BYTES   vanish: once BYTES bytes have been received, close() at
+ *              once (the rest of the reply unread: the server's next
+ *              sends hit a closed socket), as a browser whose user clicked
+ *              away mid-download.
  *   -C MS      time limit for connecting, each round (default 10000): a
  *              connect not done by then has failed (timed out).
  *   -t MS      time limit of each round, counted from the moment every
@@ -63,6 +67,11 @@
  *              every byte sent must come back.
  *   -o FILE    save what each connection received: to FILE when there is
  *              one connection in all, else to FILE.G for connection G.
+ *   -S BYTES   with -o: save only the first BYTES bytes each connection
+ *              received (the rest is counted, not saved): the head of a
+ *              1 GiB reply.
+ *   -A FILE    append what every connection received to FILE, one after
+ *              the other (for many connections in turn, -k).
  *   -q         quiet: print only the lines of connections that failed.
  *   -l SECONDS lifetime cap: exit by itself after SECONDS (default 120).
  *   -L LOG     log every event (connect, send, receive, close) to LOG.
@@ -119,6 +128,9 @@ struct options {
 	uint64_t seed;
 	long conns, idle, rounds, chunk, delay_ms, idle_ms, watch_ms;
 	long timeout_ms, connect_ms, lifetime, reset_at, close_at;
+	long vanish_at, save_max;	/* -X, -S (-1: not given) */
+	const char *append;		/* -A */
+	FILE *append_f;
 	int echo, halfclose, quiet, persist;
 	long total_conns;	/* (conns + idle) * rounds, or with -P
 				 * idle + conns * rounds */
@@ -162,8 +174,9 @@ struct conn {
 #define SYNOPSIS \
 	"usage: tcpclient [-eHPq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]\n" \
 	"                 [-c N] [-I K] [-k ROUNDS] [-b CHUNK] [-d MS] [-i MS]\n" \
-	"                 [-w MS] [-r BYTES | -x BYTES] [-C MS] [-t MS] [-o FILE]\n" \
-	"                 [-l SECONDS] [-L LOG] HOST PORT\n"
+	"                 [-w MS] [-r BYTES | -x BYTES] [-X BYTES] [-C MS] [-t MS]\n" \
+	"                 [-o FILE [-S BYTES]] [-A FILE] [-l SECONDS] [-L LOG]\n" \
+	"                 HOST PORT\n"
 
 /* Bad usage: the synopsis on stderr, exit 2. */
 _Noreturn static void usage(void)
@@ -201,6 +214,8 @@ _Noreturn static void help(void)
 	      "  -r BYTES   reset (SO_LINGER 0) once BYTES bytes are sent\n"
 	      "  -x BYTES   close() without reading once BYTES bytes are "
 	      "sent\n"
+	      "  -X BYTES   close() at once once BYTES bytes are received "
+	      "(vanish mid-reply)\n"
 	      "  -C MS      time limit for connecting, each round (default "
 	      "10000)\n"
 	      "  -t MS      time limit of each round once all are connected "
@@ -208,6 +223,9 @@ _Noreturn static void help(void)
 	      "  -e         check that what comes back is the echo\n"
 	      "  -o FILE    save what was received (FILE.G with several "
 	      "connections)\n"
+	      "  -S BYTES   with -o: save only each connection's first BYTES "
+	      "bytes\n"
+	      "  -A FILE    append what every connection received to FILE\n"
 	      "  -q         print only the connections that failed\n"
 	      "  -l SECONDS exit by itself after SECONDS (default 120)\n"
 	      "  -L LOG     log events to LOG\n"
@@ -431,9 +449,25 @@ static void do_recv(const struct options *o, struct conn *c)
 		c->watch_bytes += (size_t)n;
 	if (o->echo)
 		check_echo(o, c, buf, (size_t)n);
-	if (c->out != NULL)
-		fwrite(buf, 1, (size_t)n, c->out);
+	if (c->out != NULL) {
+		size_t keep = (size_t)n;
+
+		if (o->save_max >= 0 && c->received + keep > (size_t)o->save_max)
+			keep = c->received >= (size_t)o->save_max ? 0 :
+			       (size_t)o->save_max - c->received;
+		fwrite(buf, 1, keep, c->out);
+	}
+	if (o->append_f != NULL)
+		fwrite(buf, 1, (size_t)n, o->append_f);
 	c->received += (size_t)n;
+	/* -X: the client vanishes mid-reply. */
+	if (o->vanish_at >= 0 && c->received >= (size_t)o->vanish_at) {
+		c->deliberate = 1;
+		peer_log("conn %ld: vanishing after %zu bytes received", c->id,
+			 c->received);
+		finish(c, CLOSED_BY_CLIENT, 0);
+		return;
+	}
 	/* The lecture's client: once the whole echo is back, it closes. */
 	if (!o->halfclose && c->sending_done && c->err_call == NULL &&
 	    c->received >= c->sent)
@@ -840,9 +874,10 @@ int main(int argc, char **argv)
 	o.connect_ms = 10000;
 	o.lifetime = 120;
 	o.reset_at = o.close_at = -1;
+	o.vanish_at = o.save_max = -1;
 	peer_init("tcpclient");
 	while ((opt = getopt(argc, argv,
-			     "eHPqs:n:f:m:c:I:k:b:d:i:w:r:x:C:t:o:l:L:h")) != -1) {
+			     "eHPqs:n:f:m:c:I:k:b:d:i:w:r:x:X:S:A:C:t:o:l:L:h")) != -1) {
 		switch (opt) {
 		case 'e': o.echo = 1; break;
 		case 'H': o.halfclose = 1; break;
@@ -860,7 +895,7 @@ int main(int argc, char **argv)
 			  break;
 		case 'c': o.conns = peer_number(optarg, 1000, "connections");
 			  break;
-		case 'I': o.idle = peer_number(optarg, 100, "idle count");
+		case 'I': o.idle = peer_number(optarg, 1000, "idle count");
 			  break;
 		case 'k': o.rounds = peer_number(optarg, 100000, "rounds");
 			  break;
@@ -876,6 +911,11 @@ int main(int argc, char **argv)
 						   "reset point"); break;
 		case 'x': o.close_at = peer_number(optarg, 1L << 30,
 						   "exit point"); break;
+		case 'X': o.vanish_at = peer_number(optarg, 1L << 30,
+						    "vanish point"); break;
+		case 'S': o.save_max = peer_number(optarg, 1L << 30,
+						   "bytes to save"); break;
+		case 'A': o.append = optarg; break;
 		case 'C': o.connect_ms = peer_number(optarg, 3600000,
 						     "connect time limit"); break;
 		case 't': o.timeout_ms = peer_number(optarg, 3600000,
@@ -906,6 +946,8 @@ int main(int argc, char **argv)
 
 	peer_set_lifetime((unsigned)o.lifetime);
 	peer_log_open(o.log);
+	if (o.append != NULL && (o.append_f = fopen(o.append, "wb")) == NULL)
+		peer_die("%s:", o.append);
 	conns = calloc((size_t)per_round, sizeof *conns);
 	if (conns == NULL)
 		peer_die("out of memory");
@@ -973,6 +1015,8 @@ int main(int argc, char **argv)
 		       "connections not tried\n", o.total_conns - tried,
 		       o.total_conns);
 	printf("ok %ld of %ld connections\n", ok, o.total_conns);
+	if (o.append_f != NULL)
+		fclose(o.append_f);
 	free(conns);
 	free(o.data);
 	freeaddrinfo(o.ai);

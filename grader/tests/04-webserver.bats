@@ -1,0 +1,885 @@
+#!/usr/bin/env bats
+# Lab 04, webserver: a static web server.  Each test starts the student's
+# server on a free loopback port, serving a document root the grader
+# builds once per run (random contents, a secret beside it, symlinks that
+# lead out), and talks to it only through the grader's raw TCP client
+# (grader/peers/tcpclient.c), which sends exactly the bytes of a request
+# and saves every byte of the reply.  The tests check the SPEC's contract
+# and the handout's rules only: any header order, reason phrase, charset
+# parameter, error page, concurrency model (threads, processes, poll),
+# HTTP/1.0 or 1.1 status line, and 408 or a silent close for a client that
+# sends nothing will do.  grader/rules/04-webserver.md says which test
+# grades which rule.  100 points.
+# shellcheck disable=SC2153,SC2154 # PORT, SITE, STATUS, SERVER_PID, ...: from the helpers
+# shellcheck disable=SC2030,SC2031,SC2034 # set for the helpers, in each test
+
+bats_require_minimum_version 1.5.0
+load ../lib/helpers
+load ../lib/lab04
+
+# shellcheck disable=SC2034 # read by bats
+BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
+
+# The valgrind test's run starts in setup_file and goes on in the
+# background while the other tests run; the last test collects it.
+setup_file() {
+	export TZ=XST-5:30
+	lab04_make_site
+	lab04_valgrind_start
+}
+teardown_file() { lab04_valgrind_stop; }
+
+setup() {
+	sl_setup
+	export TZ=XST-5:30 # a zone 5 h 30 min from UTC: HTTP dates are GMT
+	lab04_make_site
+}
+teardown() { lab04_teardown; }
+
+# get PATH [TCPCLIENT-OPTIONS...]: an HTTP/1.1 GET of PATH with a Host.
+get() {
+	local pre=()
+	[[ $1 == --seconds ]] && pre=("$1" "$2") && shift 2
+	local path="$1"
+	shift
+	http "${pre[@]}" "GET $path HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nUser-Agent: socketlab-grader\\r\\n\\r\\n" "$@"
+}
+
+# expect_ready: the ready line for $PORT and $WEB_ROOT is on stdout
+# within 3 s.  Any spelling of DOCROOT that names it will
+# do: as given, with a '/' added, or its real path.
+READY_RE=""
+expect_ready() {
+	local i tries=60 real
+	real=$(cd "$WEB_ROOT" 2>/dev/null && pwd -P)
+	for ((i = 0; i < tries; i++)); do
+		if sed -e 's/[[:space:]]*$//' "$EVID/server.stdout" 2>/dev/null |
+			grep -qxF -e "Server is ready on http://127.0.0.1:$PORT/ serving $WEB_ROOT" \
+				-e "Server is ready on http://127.0.0.1:$PORT/ serving $WEB_ROOT/" \
+				-e "Server is ready on http://127.0.0.1:$PORT/ serving $real"; then
+			return 0
+		fi
+		server_alive || break
+		sleep 0.05
+	done
+	local why="the ready line is missing or different"
+	if ! server_alive; then
+		why="the server exited ($(cat "$EVID/server.status" 2>/dev/null)) without its ready line"
+	elif [[ ! -s $EVID/server.stdout ]]; then
+		why="nothing on stdout: into a file or a pipe, stdout is block-buffered, and printf's line waits in the buffer until fflush(stdout)"
+		cause "nothing on stdout while the server runs: fflush(stdout) right after printing the ready line (step 2)"
+	fi
+	fail FAIL "$why" "command:  $(cat "$EVID/server.command")" \
+		"expected on stdout: Server is ready on http://127.0.0.1:$PORT/ serving $WEB_ROOT" \
+		"got on stdout:" "$(show "$EVID/server.stdout")" \
+		"on stderr:" "$(show "$EVID/server.stderr")"
+}
+
+# ---- the command line and the ready line ----------------------------------
+
+@test "[3] prints its usage for -h and exits 2 on bad usage" {
+	hint "handout, the program's contract: -h prints the usage (exit 0); a bad option, port, timeout or an extra argument exits 2 (the starter's main() does this)"
+	local port args why
+	port=$(free_port)
+	run_client 2 "$SL_BIN" -h
+	expect_exit 0 || return 1
+	if [[ ! -s $EVID/stdout && ! -s $EVID/stderr ]]; then
+		fail FAIL "'webserver -h' printed nothing: it should print how to run the program (its usage), and exit 0" \
+			"command: $(cat "$EVID/command")"
+		return 1
+	fi
+	for args in "-p $port -x" "-p $port extra-argument" "-p 99999" "-p abc" "-p $port -t abc"; do
+		case $args in
+		*-x) why="an unknown option" ;;
+		*extra*) why="an argument it does not take" ;;
+		*99999) why="a port above 65535" ;;
+		*abc) why="a port or a timeout that is not a number" ;;
+		esac
+		# shellcheck disable=SC2086 # the words of ARGS
+		run_client 1 "$SL_BIN" -r "$SITE" $args
+		if [[ $verdict == timeout ]]; then
+			fail FAIL "'webserver $args' ($why) should exit 2, for bad usage; it ran on instead (stopped after $SL_CLIENT_LIMIT s)" \
+				"stdout:" "$(show "$EVID/stdout")" "stderr:" "$(show "$EVID/stderr")"
+			return 1
+		fi
+		expect_finished || return 1
+		if ((status != 2)); then
+			fail FAIL "'webserver -r DOCROOT $args' ($why) should exit 2, for bad usage; it exited $status" \
+				"stdout:" "$(show "$EVID/stdout")" "stderr:" "$(show "$EVID/stderr")"
+			return 1
+		fi
+	done
+}
+
+@test "[3] prints its ready line, flushed, only once it listens (listen() made slow, -p 0)" {
+	hint "handout step 2: print 'Server is ready on http://ADDR:PORT/ serving DOCROOT' after listen() has succeeded, with the port getsockname() gives, then fflush(stdout)"
+	need_shortio
+	local i line got n
+	PORT=$(free_port) WEB_ROOT=$SITE
+	SERVER_ARGS="-p $PORT -r $SITE"
+	start_server --no-wait --shortio 0,listen-delay=400 10 "$PORT" -- "$SL_BIN" -p "$PORT" -r "$SITE"
+	for ((i = 0; i < 300; i++)); do
+		line=$(grep -m1 "Server is ready" "$EVID/server.stdout" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		server_alive || break
+		sleep 0.01
+	done
+	if [[ -n $line ]] && ! (exec 5<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+		expect_shortio_loaded
+		cause "the ready line was printed before listen() had succeeded: print it after listen(), in main() once open_listener() has returned (step 2)"
+		fail FAIL "the grader's shim made the server's listen() wait 0.4 s; the ready line '$line' appeared first, and a connection made at once to 127.0.0.1:$PORT was refused" \
+			"expected: the ready line only once the socket listens, so that a client that reads it can connect" \
+			"command:  $(cat "$EVID/server.command")"
+		return 1
+	fi
+	expect_ready || return 1
+	get /hello.txt
+	get /missing.txt
+	n=$(grep -c "Server is ready" "$EVID/server.stdout" || true)
+	if ((n != 1)); then
+		fail FAIL "after 2 requests the ready line is on stdout $n times, not once" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	# -p 0: the kernel picks a free port, and only the socket knows which.
+	stop_process "$SERVER_PID"
+	mv "$EVID/server.stdout" "$EVID/server.first.stdout"
+	mv "$EVID/server.stderr" "$EVID/server.first.stderr"
+	start_server --no-wait 10 0 -- "$SL_BIN" -p 0 -r "$SITE"
+	for ((i = 0; i < 60; i++)); do
+		line=$(grep -m1 "Server is ready on" "$EVID/server.stdout" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		server_alive || break
+		sleep 0.05
+	done
+	got=$(sed -n 's|^Server is ready on http://127\.0\.0\.1:\([0-9][0-9]*\)/ .*|\1|p' <<<"$line")
+	if [[ -n $got && $got != 0 ]] && "$SL_PEERS/porttool" wait 127.0.0.1 "$got" "$(ms 1)" "$SERVER_PID"; then
+		return 0
+	fi
+	cause "the ready line must show the port the socket is bound to: ask it with getsockname() (step 2)"
+	fail FAIL "started with -p 0 (the kernel picks a free port), the server's ready line says '${line:-nothing}': no port that accepts connections" \
+		"expected: Server is ready on http://127.0.0.1:N/ serving $SITE, N the port the kernel chose (getsockname() tells it)" \
+		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
+}
+
+@test "[3] bound to 0.0.0.0, prints this machine's addresses as http://IP:PORT/ lines" {
+	hint "handout step 2: for the wildcard address, print_addresses(): getifaddrs(), one 'http://IP:PORT/' line for each address of an interface that is up, then fflush(stdout)"
+	local i want=() ip missing=() bad
+	PORT=$(free_port 0.0.0.0) WEB_ROOT=$SITE
+	SERVER_ARGS="-a 0.0.0.0 -p $PORT -r $SITE"
+	start_server 10 "$PORT" 127.0.0.1 -- "$SL_BIN" -a 0.0.0.0 -p "$PORT" -r "$SITE" || return 1
+	want=(127.0.0.1)
+	if command -v hostname >/dev/null && hostname -I >/dev/null 2>&1; then
+		for ip in $(hostname -I); do
+			[[ $ip == *.* ]] && want+=("$ip")
+		done
+	fi
+	for ((i = 0; i < 20; i++)); do
+		missing=()
+		for ip in "${want[@]}"; do
+			grep -qx "http://$ip:$PORT/[[:space:]]*" "$EVID/server.stdout" || missing+=("$ip")
+		done
+		((${#missing[@]} == 0)) && break
+		sleep 0.05
+	done
+	if ! grep -q "^Server is ready on http://0\.0\.0\.0:$PORT/ serving " "$EVID/server.stdout"; then
+		fail FAIL "started with -a 0.0.0.0, the server's first line should be 'Server is ready on http://0.0.0.0:$PORT/ serving $SITE'" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	if ((${#missing[@]})); then
+		cause "bound to 0.0.0.0, the server must list this machine's addresses: print_addresses() with getifaddrs() (step 2)"
+		fail FAIL "started with -a 0.0.0.0, the server did not print a line for each address of this machine: missing $(printf 'http://%s:%s/ ' "${missing[@]}")" \
+			"this machine's IPv4 addresses: ${want[*]} (127.0.0.1 and hostname -I)" \
+			"expected on stdout, after the ready line: one 'http://IP:$PORT/' line per address (these lines replace the lecture's 'run ipconfig')" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	bad=$(grep '^http://' "$EVID/server.stdout" | grep -vE "^http://([0-9.]+|\[[0-9a-fA-F:.]+\]):$PORT/[[:space:]]*$" | head -3)
+	if [[ -n $bad ]]; then
+		fail FAIL "an address line is not of the form http://IP:$PORT/ (IPv6 in brackets): $bad" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	get /hello.txt
+	expect_status 200 || return 1
+}
+
+# ---- GET and HEAD ------------------------------------------------------
+
+# expect_file_reply FILE TYPE: a 200 whose body is FILE, with every header
+# field the SPEC names: Content-Length, Content-Type TYPE (its media type;
+# any parameters), Date (now, GMT), Last-Modified (FILE's time), Server,
+# Connection: close.
+expect_file_reply() {
+	local file="$1" type="$2" size v now t mtime
+	expect_status 200 || return 1
+	size=$(wc -c <"$file" | tr -d ' ')
+	if ! v=$(header Content-Length); then
+		cause "a 200 without Content-Length: the client cannot tell a whole body from a cut one; format_head() writes it (step 8)"
+		fail_reply FAIL "Content-Length: $size"
+		return 1
+	fi
+	if [[ $v != "$size" ]]; then
+		fail_reply FAIL "Content-Length: $size (the file's size)" "Content-Length says $v"
+		return 1
+	fi
+	expect_body "$file" || return 1
+	if [[ $(media_type) != "$type" ]]; then
+		fail_reply FAIL "Content-Type: $type (for a .${file##*.} file; parameters such as '; charset=utf-8' may follow)" \
+			"Content-Type is '$(header Content-Type)'"
+		return 1
+	fi
+	now=$(date +%s)
+	if ! v=$(header Date) || ! http_date_ok "$v"; then
+		fail_reply FAIL "a Date field with the time now in HTTP's format, e.g. 'Date: $(date -u '+%a, %d %b %Y %H:%M:%S GMT')'" \
+			"Date is '${v:-missing}'"
+		return 1
+	fi
+	t=$(epoch_of "$v")
+	if [[ -n $t ]] && ((t < now - 120 || t > now + 120)); then
+		fail_reply FAIL "Date: the time now, in GMT ($(date -u '+%a, %d %b %Y %H:%M:%S GMT'))" \
+			"Date says '$v', $((t - now)) s from now (local time instead of GMT? gmtime_r(), not localtime_r())"
+		return 1
+	fi
+	mtime=$(date -u -r "$file" '+%a, %d %b %Y %H:%M:%S GMT' 2>/dev/null)
+	if ! v=$(header Last-Modified) || [[ -n $mtime && $v != "$mtime" ]]; then
+		fail_reply FAIL "Last-Modified: $mtime (the file's modification time, st_mtime, in GMT)" \
+			"Last-Modified is '${v:-missing}'"
+		return 1
+	fi
+	if ! v=$(header Server) || [[ -z $v ]]; then
+		fail_reply FAIL "a Server field naming the server (any name)"
+		return 1
+	fi
+	if ! v=$(header Connection) || [[ $(tr '[:upper:]' '[:lower:]' <<<"$v") != close ]]; then
+		fail_reply FAIL "Connection: close (one request per connection)" "Connection is '${v:-missing}'"
+		return 1
+	fi
+	if [[ $REPLY_END != closed-by-server ]]; then
+		fail_reply TIME "the server closes the connection once the body is sent" \
+			"the connection ended: $REPLY_LINE"
+		return 1
+	fi
+}
+
+@test "[6] serves an HTML and a text file with Content-Length, Content-Type, Date, Last-Modified, Server and Connection: close" {
+	hint "handout steps 8 and 9: the head (status line, Date, Server, Last-Modified, Content-Type, Content-Length, Connection: close, blank line), then the file's bytes"
+	start_web 10 || return 1
+	get /index.html
+	expect_file_reply "$SITE/index.html" text/html || return 1
+	get /hello.txt
+	expect_file_reply "$SITE/hello.txt" text/plain
+}
+
+@test "[4] serves a 200 KB binary file byte for byte" {
+	hint "handout step 9: read() a chunk and send_all() exactly the n bytes read (not strlen(): the data holds zero bytes), until Content-Length bytes have gone"
+	start_web 10 || return 1
+	get /photo.bin
+	expect_status 200 || return 1
+	if ! cmp -s "$SITE/photo.bin" "$REPLY_BODY" && [[ -s $REPLY_BODY ]] &&
+		(($(wc -c <"$REPLY_BODY") < 204800)) && [[ $(tail -c 1 "$REPLY_BODY" | od -An -tx1 | tr -d ' ') != 00 ]] &&
+		[[ $(od -An -tx1 -j "$(wc -c <"$REPLY_BODY")" -N1 "$SITE/photo.bin" | tr -d ' ') == 00 ]]; then
+		cause "the body stops just before a zero byte of the file: a chunk is bytes, not a C string; send the n bytes read(), never strlen() (step 9)"
+	fi
+	expect_body "$SITE/photo.bin" || return 1
+	[[ $(header Content-Length) == 204800 ]] || { fail_reply FAIL "Content-Length: 204800"; return 1; }
+}
+
+@test "[4] answers HEAD with the same head as GET and no body" {
+	hint "handout steps 8 and 9: HEAD gets GET's head, its real Content-Length and Content-Type too, and not one byte of body"
+	local glen gtype
+	start_web 10 || return 1
+	get /hello.txt
+	expect_status 200 || return 1
+	glen=$(header Content-Length) gtype=$(media_type)
+	http "HEAD /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n"
+	expect_status 200 || return 1
+	if [[ -s $REPLY_BODY ]]; then
+		cause "HEAD was answered with the body: HEAD sends the head only, with the length the body would have (step 9)"
+		fail_reply FAIL "the head alone: no byte after the blank line" \
+			"$(wc -c <"$REPLY_BODY" | tr -d ' ') bytes came after the head"
+		return 1
+	fi
+	if [[ $(header Content-Length) != "$glen" || $(media_type) != "$gtype" ]]; then
+		fail_reply FAIL "the head a GET gets: Content-Length: $glen, Content-Type: $gtype" \
+			"Content-Length '$(header Content-Length)', Content-Type '$(header Content-Type)'"
+		return 1
+	fi
+}
+
+@test "[3] serves a file whose name has a space in it (%20)" {
+	hint "handout step 6: url_decode() turns each %XY into the byte 0xXY before the path is looked up: /my%20notes.txt is 'my notes.txt'"
+	start_web 10 || return 1
+	get /my%20notes.txt
+	expect_status 200 || { [[ $STATUS == 404 ]] && cause "'/my%20notes.txt' was not found: decode the path (%20 is a space) before looking it up (step 6)"; return 1; }
+	expect_body "$SITE/my notes.txt"
+}
+
+@test "[3] answers 404 with a short HTML page for a missing file" {
+	hint "handout steps 7 and 10: a missing file is a 404, with a short HTML page whose Content-Length is right"
+	local name v
+	name="missing-$(random_number 1000 9999).txt"
+	start_web 10 || return 1
+	get "/$name"
+	if [[ $STATUS == 200 ]]; then
+		cause "a missing file was answered 200: the status line must say 404 (steps 7 and 10)"
+	fi
+	expect_status 404 || return 1
+	if [[ ! -s $REPLY_BODY ]] || ! v=$(header Content-Length) || [[ $v != "$(wc -c <"$REPLY_BODY" | tr -d ' ')" ]]; then
+		fail_reply FAIL "a short HTML page as the body, its length in Content-Length" \
+			"Content-Length '${v:-missing}', a body of $(wc -c <"$REPLY_BODY" | tr -d ' ') bytes"
+		return 1
+	fi
+	if [[ $(media_type) != text/html ]]; then
+		fail_reply FAIL "Content-Type: text/html for the error page" "Content-Type is '$(header Content-Type)'"
+		return 1
+	fi
+}
+
+@test "[2] answers 501 to a method other than GET and HEAD" {
+	hint "handout step 5: the method is GET or HEAD; any other (POST, DELETE, PUT) is 501 Not Implemented"
+	local req
+	start_web 10 || return 1
+	for req in "DELETE /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n" \
+		"POST /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Length: 5\\r\\n\\r\\nhello" \
+		"PUT /hello.txt HTTP/1.0\\r\\n\\r\\n"; do
+		http "$req"
+		expect_status 501 || return 1
+	done
+}
+
+@test "[3] answers 400 to a malformed request" {
+	hint "handout step 5: three parts on the request line (method, target, HTTP/1.x), header lines 'Name: value': anything else is 400"
+	local req
+	start_web 10 || return 1
+	for req in "HELLO\\r\\n\\r\\n" \
+		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nThis line has no colon\\r\\n\\r\\n" \
+		"GET /hello.txt FTP/1.0\\r\\n\\r\\n"; do
+		http "$req"
+		expect_status 400 || return 1
+	done
+}
+
+@test "[2] answers an HTTP/1.0 request and closes" {
+	hint "handout step 5: HTTP/1.0 and HTTP/1.1 are both answered (no Host needed in 1.0), and the connection closes after the reply"
+	start_web 10 || return 1
+	http "GET /hello.txt HTTP/1.0\\r\\n\\r\\n"
+	expect_status 200 || return 1
+	expect_body "$SITE/hello.txt" || return 1
+	if [[ $REPLY_END != closed-by-server ]]; then
+		fail_reply TIME "the server closes the connection after the reply" "the connection ended: $REPLY_LINE"
+		return 1
+	fi
+}
+
+@test "[3] answers 431 to a request head over 8 KiB, and serves one of 7 KB" {
+	hint "handout step 4: read the head into an 8 KiB buffer; full and still no blank line: 431 (and a head that fits is served)"
+	local pad="" i
+	start_web 10 || return 1
+	for ((i = 0; i < 100; i++)); do
+		pad+="X-Padding-$i: 00000000000000000000000000000000000000000000000000\\r\\n"
+	done
+	http "GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n$pad\\r\\n"
+	if [[ $STATUS != 200 ]]; then
+		[[ $STATUS == 431 ]] && cause "a request head of 7 KB, under the 8 KiB limit, was refused: the head buffer must hold HEAD_MAX (8192) bytes (step 4)"
+		expect_status 200 || return 1
+	fi
+	pad=""
+	for ((i = 0; i < 300; i++)); do
+		pad+="X-Padding-$i: 00000000000000000000000000000000000000000000000000\\r\\n"
+	done
+	http "GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n$pad\\r\\n"
+	[[ $STATUS == 431 ]] && return 0
+	[[ $REPLY_END == reset-by-server && ! -s $REPLY ]] &&
+		cause "the 431 was lost to a reset: closing with request bytes unread makes the kernel reset the connection; close_client() reads what comes before it closes (step 10)"
+	expect_status 431
+}
+
+@test "[4] reads a request that arrives in pieces: dripped, and split inside the blank line" {
+	hint "handout step 4: one recv() returns what has arrived, not a request: recv again and again until the blank line (\\r\\n\\r\\n) is in the buffer, even when it comes in two pieces"
+	local req len
+	start_web 10 || return 1
+	req="GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n"
+	http "$req" -b 3 -d 15
+	if [[ $STATUS != 200 ]]; then
+		[[ $STATUS == 400 || $STATUS == 404 || $STATUS == 431 ]] &&
+			cause "a request sent in pieces was taken for a whole one: recv() until the blank line has arrived (step 4)"
+		fail_reply FAIL "status 200 and the file: the request was sent 3 bytes at a time, 15 ms apart, as a slow network may deliver it" \
+			"the request came in pieces (-b 3 -d 15)"
+		return 1
+	fi
+	expect_body "$SITE/hello.txt" || return 1
+	# 42 bytes as sent: the first piece ends with "\r\n\r", the last is "\n".
+	len=42
+	http "$req" -b $((len - 1)) -d 200
+	if [[ $STATUS != 200 ]]; then
+		[[ -z $STATUS ]] && cause "the blank line came in two pieces ('\\r\\n\\r', then '\\n') and was never found: look for it from a few bytes before the new ones, or in the whole buffer (step 4)"
+		fail_reply FAIL "status 200 and the file: the request came in two pieces, the first ending in '\\r\\n\\r', the last '\\n' 0.2 s later" \
+			"the request came in two pieces"
+		return 1
+	fi
+}
+
+@test "[4] sends the right Content-Type for each extension" {
+	hint "handout step 8: mime_type() by the extension: html, txt, css, js, json, png, jpg/jpeg, gif, svg, ico, pdf; anything else application/octet-stream"
+	local ext want got bad=()
+	start_web 10 || return 1
+	for ext in html txt css js json png jpg jpeg gif svg ico pdf xyz README; do
+		case $ext in
+		html) want="text/html" ;;
+		txt) want="text/plain" ;;
+		css) want="text/css" ;;
+		js) want="text/javascript|application/javascript" ;;
+		json) want="application/json" ;;
+		png) want="image/png" ;;
+		jpg | jpeg) want="image/jpeg" ;;
+		gif) want="image/gif" ;;
+		svg) want="image/svg+xml" ;;
+		ico) want="image/x-icon|image/vnd.microsoft.icon" ;;
+		pdf) want="application/pdf" ;;
+		*) want="application/octet-stream" ;;
+		esac
+		if [[ $ext == README ]]; then get /types/README; else get "/types/t.$ext"; fi
+		got=$(media_type)
+		[[ $STATUS == 200 && "|$want|" == *"|$got|"* ]] || bad+=("${ext}: expected ${want//|/ or }, got ${got:-no Content-Type} (status ${STATUS:-none})")
+	done
+	((${#bad[@]} == 0)) && return 0
+	[[ ${bad[*]} == *"png: "* ]] && cause "a .png file was sent with the wrong Content-Type: image/png (step 8's table)"
+	fail FAIL "GET /types/t.EXT for each extension of the SPEC's table (and t.xyz, README: unknown types); these came back wrong (parameters such as '; charset=utf-8' are fine):" \
+		"$(printf '  %s\n' "${bad[@]}")" "the last reply:" "$(reply_said)" "$(reproduce "$REQ" "${REPLY_OPTS[@]}")"
+}
+
+@test "[4] serves a folder's index.html, and redirects a folder without its '/' (301, Location)" {
+	hint "handout step 7: a folder asked for as /notes/ serves /notes/index.html; asked for as /notes it gets a 301 whose Location is /notes/"
+	local loc
+	start_web 10 || return 1
+	get /notes/
+	expect_status 200 || return 1
+	expect_body "$SITE/notes/index.html" || return 1
+	[[ $(media_type) == text/html ]] || { fail_reply FAIL "Content-Type: text/html (the folder's index.html)"; return 1; }
+	get /
+	expect_status 200 || return 1
+	expect_body "$SITE/index.html" || return 1
+	get /notes
+	if [[ $STATUS == 200 ]]; then
+		cause "a folder asked for without its trailing '/' must get a 301 to the name with the '/' (step 7): its page's relative links would point one folder too high"
+	fi
+	expect_status 301 || return 1
+	loc=$(header Location) || { fail_reply FAIL "a Location field: /notes/ (or http://127.0.0.1:$PORT/notes/)"; return 1; }
+	if [[ ! $loc =~ ^(https?://[^/]+)?/notes/$ ]]; then
+		fail_reply FAIL "Location: /notes/ (or http://127.0.0.1:$PORT/notes/)" "Location is '$loc'"
+		return 1
+	fi
+}
+
+@test "[2] ignores the query string" {
+	hint "handout step 6: the path ends at the first '?': /hello.txt?x=1 is /hello.txt"
+	start_web 10 || return 1
+	get "/hello.txt?x=1&y=/../../secret.txt"
+	expect_status 200 || { [[ $STATUS == 404 || $STATUS == 403 ]] && cause "the query string was taken for part of the file name: stop decoding at the first '?' (step 6)"; return 1; }
+	expect_body "$SITE/hello.txt" || return 1
+	get "/notes/?page=2"
+	expect_status 200 || return 1
+	expect_body "$SITE/notes/index.html"
+}
+
+# traversal CASE...: each CASE is "TARGET|STATUSES|what it is"; every one
+# must be refused with one of STATUSES, and no reply may hold the secret
+# (or /etc/passwd).  Fails listing every case that went wrong.
+traversal() {
+	local c target ok what bad=() leaked=() first=""
+	LEAKED=()
+	for c in "$@"; do
+		target=${c%%|*} what=${c##*|} ok=${c#*|}
+		ok=${ok%|*}
+		get "$target"
+		if grep -qF "TOP SECRET" "$REPLY" || grep -q '^root:' "$REPLY"; then
+			leaked+=("$target ($what): status ${STATUS:-none}")
+			LEAKED+=("$target")
+			[[ -z $first ]] && first="$REPLY"
+		elif [[ ! $STATUS =~ ^($ok)$ ]]; then
+			bad+=("$target ($what): expected ${ok//|/ or }, got ${STATUS:-no reply} ($REPLY_END)")
+			[[ -z $first ]] && first="$REPLY"
+		fi
+	done
+	((${#bad[@]} + ${#leaked[@]} == 0)) && return 0
+	local what_leaked=() wrong=()
+	((${#bad[@]})) && wrong=("refused wrongly:" "$(printf '  %s\n' "${bad[@]}")")
+	if ((${#leaked[@]})); then
+		what_leaked=("THE SECRET CAME BACK (a file outside the document root, $(dirname "$SITE")/secret.txt, or /etc/passwd) for:" "$(printf '  %s\n' "${leaked[@]}")")
+	fi
+	REPLY=$first REPLY_HEAD="${first%.bin}.head" REPLY_BODY="${first%.bin}.body"
+	REQ=$(cat "${first%.bin}.request")
+	fail FAIL "GET of each target below, the server serving $SITE:" \
+		"expected: each one refused with 403 or 404 (400 where noted), and never a byte of a file outside the root" \
+		"${what_leaked[@]}" \
+		"${wrong[@]}" \
+		"the first that went wrong:" "$(sent_said)" "$(reply_said)" \
+		"$(reproduce "$REQ")"
+}
+
+@test "[6] never serves a file outside the document root, whatever the path (the traversal table)" {
+	hint "handout step 6: decode first, then refuse every '..' segment, then realpath() and check that the result is the root or starts with the root and a '/'"
+	local rc=0
+	start_web 10 || return 1
+	traversal "/../secret.txt|403|404|the plain way out" \
+		"/../../../../../../../../etc/passwd|403|404|far out" \
+		"/notes/../../secret.txt|403|404|out, from a folder" \
+		"/notes/..|403|404|400|200|a '..' at the very end (200 would do: that is the root, where the secret is not)" \
+		"/%2e%2e/secret.txt|403|404|an encoded '..'" \
+		"/%2E%2E/%2e%2E/secret.txt|403|404|encoded, capitals" \
+		"/.%2e/secret.txt|403|404|half encoded" \
+		"/%2e%2e%2fsecret.txt|403|404|400|dots and slash encoded" \
+		"/notes/%2F../../secret.txt|403|404|400|an encoded '/' before '..'" \
+		"/notes/..%2F..%2Fsecret.txt|403|404|400|'..' then an encoded '/'" \
+		"//etc/passwd|403|404|a double slash stays under the root" \
+		"/..%5c..%5csecret.txt|403|404|400|a backslash is a name on POSIX" \
+		"/hello.txt%00.png|400|403|404|%00, which would cut a C string short" \
+		"/%00/../secret.txt|400|403|404|%00 then '..'" \
+		"http://127.0.0.1/../secret.txt|400|403|404|the absolute form (as a proxy is sent)" || rc=$?
+	((rc == 0)) && return 0
+	local all=" ${LEAKED[*]} "
+	if [[ $all == *%2[eE]* ]]; then
+		cause "an encoded '..' (%2e%2e) walked out of the document root: decode the path first, then check it (step 6)"
+	elif [[ $all == *%00* ]]; then
+		cause "%00 was decoded into a zero byte, which ends a C string: refuse it with 400 (step 6)"
+	elif [[ $all == *..* ]]; then
+		cause "a '..' walked out of the document root: refuse '..' segments, then check the realpath() against the root (step 6)"
+	fi
+	((rc == 0)) # fails the test
+}
+
+@test "[5] refuses symlinks that lead out of the document root, even into a folder named like it" {
+	hint "handout step 6: only the resolved path shows where a file really is: realpath(), then the root followed by '/' or the end (a prefix alone lets /srv/www-evil pass for /srv/www); step 7: check a folder's index.html the same way"
+	local rc=0
+	start_web 10 || return 1
+	traversal "/link-out|403|404|a symlink to ../secret.txt" \
+		"/dir-out/secret.txt|403|404|through a symlink to the folder above" \
+		"/link-sibling|403|404|a symlink into ../site-evil: its real path starts with the root's name" \
+		"/evil-dir/secret.txt|403|404|through a symlink to the folder ../site-evil" \
+		"/docs-out/|403|404|a folder whose index.html is a symlink out" || rc=$?
+	((rc == 0)) && return 0
+	local all=" ${LEAKED[*]} "
+	if [[ $all == *" /link-out "* || $all == *" /dir-out/"* ]]; then
+		cause "a symlink inside the root that points out was followed: check the path realpath() gives, not the path's text (step 6)"
+	elif [[ $all == *" /link-sibling "* || $all == *" /evil-dir/"* ]]; then
+		cause "a file in a sibling folder whose name starts like the root's was served: the real path must be the root followed by '/' or its end, not merely start with it (step 6)"
+	elif [[ $all == *" /docs-out/ "* ]]; then
+		cause "a folder's index.html that is a symlink out was served: check PATHindex.html with safe_path() too (step 7)"
+	fi
+	((rc == 0)) # fails the test
+}
+
+# ---- concurrency and robustness ---------------------------------------
+
+# stall CONNS: connections that stall, in the background: CONNS silent
+# ones (tcpclient -I), kept open for 20 s.  Waits until all are connected.
+stall() {
+	local n="$1" i c
+	background 25 stall "$SL_PEERS/tcpclient" -I "$n" -m x -i "$(ms 20)" -t "$(ms 22)" \
+		-L "$EVID/stall.log" 127.0.0.1 "$PORT"
+	for ((i = 0; i < 100; i++)); do
+		c=$(grep -c 'connected to' "$EVID/stall.log" 2>/dev/null) || true
+		((${c:-0} >= n + 1)) && return 0
+		sleep 0.03
+	done
+}
+
+@test "[3] serves other clients while one client stalls (silent, or halfway through its request)" {
+	hint "handout step 3: serve each client in a thread (or process) of its own, so that accept() runs again at once"
+	start_web 20 || return 1
+	stall 1
+	background 25 half "$SL_PEERS/tcpclient" -m 'GET /hello.txt HTT' -t "$(ms 20)" -L "$EVID/half.log" 127.0.0.1 "$PORT"
+	sleep 0.2
+	get --seconds 3 /hello.txt
+	if [[ $STATUS != 200 ]]; then
+		cause "one client at a time: a client that sends nothing stops the server; serve each in a thread of its own (step 3)"
+		fail_reply TIME "status 200 and the file within $(scaled 3) s, while one client sat connected and silent and another had sent half a request line ('GET /hello.txt HTT')" \
+			"the second client was not served"
+		return 1
+	fi
+	expect_body "$SITE/hello.txt"
+}
+
+@test "[4] serves a client while 200 others are connected and silent" {
+	hint "handout step 3 and 'Concurrency models': a thread (or process) per client, never a fixed pool: N silent clients stop a pool of N"
+	start_web 20 || return 1
+	stall 200
+	local n
+	n=$(grep -c 'connected to' "$EVID/stall.log" 2>/dev/null || true)
+	get --seconds 5 /hello.txt
+	if [[ $STATUS != 200 ]]; then
+		fail_reply TIME "status 200 and the file within $(scaled 5) s, while 200 clients sat connected and silent ($n connections made)" \
+			"the 201st client was not served: are clients served by a fixed number of threads (a pool), or one at a time?"
+		return 1
+	fi
+	expect_body "$SITE/hello.txt"
+}
+
+@test "[3] drops a client that sends no complete request within -t seconds, even one that drips it (slowloris)" {
+	hint "handout step 4: one deadline for the whole head, noted once before the loop: poll() for the time left, and at the deadline give up (408 or close); a timeout per recv() lets a client that sends a byte a second stay for ever"
+	local pad="" i silent drip
+	for ((i = 0; i < 20; i++)); do pad+="X-$i: a\\r\\n"; done
+	start_web 15 -t 1 || return 1
+	background 12 silent "$SL_PEERS/tcpclient" -i "$(ms 8)" -m 'GET /hello.txt HTTP/1.0\r\n\r\n' -t "$(ms 10)" \
+		-L "$EVID/silent.log" 127.0.0.1 "$PORT"
+	silent=$BG_PID
+	background 12 drip "$SL_PEERS/tcpclient" -b 1 -d 40 -m "GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n$pad\\r\\n" \
+		-t "$(ms 10)" -L "$EVID/drip.log" 127.0.0.1 "$PORT"
+	drip=$BG_PID
+	for ((i = 0; i < 70; i++)); do
+		[[ -s $EVID/silent.status && -s $EVID/drip.status ]] && break
+		sleep 0.05
+	done
+	local s d bad=()
+	s=$(grep -m1 '^conn ' "$EVID/silent.out" 2>/dev/null)
+	d=$(grep -m1 '^conn ' "$EVID/drip.out" 2>/dev/null)
+	[[ $s =~ (closed|reset)-by-server ]] || bad+=("a client that connected and sent nothing was still connected after $(scaled 3.5) s")
+	[[ $d =~ (closed|reset)-by-server ]] || bad+=("a client that sent its request a byte every 40 ms (${#pad} bytes of header lines: 7 s in all) was still connected after $(scaled 3.5) s")
+	((${#bad[@]} == 0)) && return 0
+	kill "$silent" "$drip" 2>/dev/null || true
+	if [[ $s =~ (closed|reset)-by-server ]]; then
+		cause "a client that drips its request head (slowloris) is never dropped: one deadline for the whole head, not a timeout per recv() (step 4)"
+	else
+		cause "a client that sends nothing is never dropped: poll() with the time left until the deadline, and give up at the deadline (step 4)"
+	fi
+	fail TIME "started with -t 1: a client that has not sent a complete request head within 1 s must be dropped (a 408 or a plain close)" \
+		"$(printf '%s\n' "${bad[@]}")" \
+		"the clients: ${s:-silent one still running}; ${d:-dripping one still running}" \
+		"to try it by hand: ./build/labs/04-webserver/webserver $SERVER_ARGS &" \
+		"  ./build/peers/tcpclient -i 8000 -m 'GET / HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT"
+}
+
+@test "[4] serves 100 clients at once, each its whole file" {
+	hint "handout step 3: each client in a thread of its own, with its own struct client (malloc), its own buffer and its own descriptor"
+	local i bad=() f out
+	start_web 20 || return 1
+	out="$EVID/talk.out"
+	"$SL_PEERS/contain" -t "$(scaled 15)" -s "$EVID/talk.status" -- "$SL_PEERS/tcpclient" -c 100 -H -C "$(ms 8)" -t "$(ms 6)" \
+		-m 'GET /page16k.bin HTTP/1.0\r\n\r\n' -o "$EVID/conc" -L "$EVID/talk.log" 127.0.0.1 "$PORT" \
+		</dev/null >"$out" 2>"$EVID/talk.err" 3>&- 4>&- || true
+	# Quick: every file ends with the 16384 bytes and starts with a 200.
+	local files=()
+	for ((i = 0; i < 100; i++)); do
+		files+=("$EVID/conc.$i")
+		[[ -f $EVID/conc.$i ]] || : >"$EVID/conc.$i"
+	done
+	for ((i = 0; i < 100; i++)); do cat "$SITE/page16k.bin"; done >"$EVID/expected.bodies"
+	local no200
+	no200=$(grep -L '^HTTP/1\.[01] 200' "${files[@]}") || true
+	if [[ -z $no200 ]] && tail -q -c 16384 "${files[@]}" | cmp -s - "$EVID/expected.bodies"; then
+		rm -f "$EVID/expected.bodies"
+		return 0
+	fi
+	for ((i = 0; i < 100 && ${#bad[@]} < 6; i++)); do
+		f="$EVID/conc.$i"
+		split_reply "$f" "$f.head" "$f.body" 2>/dev/null
+		if ! head -1 "$f.head" 2>/dev/null | grep -q '^HTTP/1\.[01] 200' || ! cmp -s "$SITE/page16k.bin" "$f.body"; then
+			bad+=("client $i: $(head -1 "$f.head" 2>/dev/null | head -c 60), $(wc -c <"$f.body" 2>/dev/null | tr -d ' ') body bytes; $(grep "^conn $i:" "$out" | sed 's/^conn [0-9]*: //')")
+		fi
+	done
+	((${#bad[@]} == 0)) && return 0
+	fail FAIL "100 clients connected at once, each sending 'GET /page16k.bin HTTP/1.0' (16384 bytes of binary data)" \
+		"expected: each gets status 200 and the whole file" \
+		"some did not (the first ${#bad[@]} shown; the client's report is talk.out and the replies are conc.N in the evidence folder):" \
+		"$(printf '  %s\n' "${bad[@]}")" "$(server_state)" \
+		"to try it by hand: ./build/labs/04-webserver/webserver $SERVER_ARGS &" \
+		"  ./build/peers/tcpclient -c 100 -H -m 'GET /page16k.bin HTTP/1.0\\r\\n\\r\\n' -o reply 127.0.0.1 $PORT"
+}
+
+@test "[4] clients that vanish mid-file cost nothing: SIGPIPE is harmless, no descriptor stays" {
+	hint "handout steps 3 and 9: signal(SIGPIPE, SIG_IGN) in main(); when send_all() fails (EPIPE, ECONNRESET), that client is over: close its file and its socket"
+	local main base i now
+	start_web 20 || return 1
+	main=$(server_main_pid)
+	sleep 0.1
+	base=$(fd_count "$main")
+	# Gone before the reply (a FIN: the server's sends hit a closed
+	# socket, EPIPE, SIGPIPE), gone after 100 KB of it, and reset.
+	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 10 -x 30 -C "$(ms 5)" -t "$(ms 5)" \
+		-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' -L "$EVID/gone.log" 127.0.0.1 "$PORT" \
+		</dev/null >"$EVID/gone.out" 2>&1 3>&- 4>&- || true
+	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 5 -X 100000 -C "$(ms 5)" -t "$(ms 5)" \
+		-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' -L "$EVID/vanish.log" 127.0.0.1 "$PORT" \
+		</dev/null >"$EVID/vanish.out" 2>&1 3>&- 4>&- || true
+	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 5 -r 30 -C "$(ms 5)" -t "$(ms 5)" \
+		-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' -L "$EVID/reset.log" 127.0.0.1 "$PORT" \
+		</dev/null >"$EVID/reset.out" 2>&1 3>&- 4>&- || true
+	sleep 0.2
+	if ! server_alive; then
+		[[ $(cat "$EVID/server.status" 2>/dev/null) == "signal SIGPIPE" ]] &&
+			cause "the server was killed by SIGPIPE when a client had gone: keep signal(SIGPIPE, SIG_IGN) in main() (step 3)"
+		expect_alive "10 clients asked for a 5 MB file and closed at once, 5 closed after 100 KB of it, and 5 reset their connection" || return 1
+	fi
+	get /hello.txt
+	expect_status 200 || return 1
+	[[ -n $base ]] || return 0
+	for ((i = 0; i < 40; i++)); do
+		now=$(fd_count "$main")
+		((now <= base)) && return 0
+		sleep 0.05
+	done
+	cause "a client that vanished mid-file left descriptors open: when send fails, close the file and the connection (step 9)"
+	fail FAIL "10 clients asked for a 5 MB file and closed at once, 5 after 100 KB of it, 5 reset their connection: $(scaled 2) s later the server holds $now descriptors, $((now - base)) more than before them" \
+		"expected: back to $base (a client that has gone costs nothing)" \
+		"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -8)"
+}
+
+@test "[4] streams a 1 GiB file whole while its memory stays flat" {
+	hint "handout step 9: a fixed buffer (64 KiB) filled with read() and sent with send_all(), again and again: never the whole file in memory"
+	[[ -r /proc/self/status ]] || skip "this machine has no /proc, so the grader cannot watch the server's memory (0 points)"
+	local main base peak=0 r i size=1073741824 cl headlen got
+	mkdir -p "$EVID/huge"
+	truncate -s "$size" "$EVID/huge/huge.bin" 2>/dev/null ||
+		skip "the grader cannot make a 1 GiB sparse file here (truncate), so this test cannot run (0 points)"
+	start_web --root "$EVID/huge" 30 || return 1
+	main=$(server_main_pid)
+	base=$(rss_kb "$main")
+	background 30 huge "$SL_PEERS/tcpclient" -H -t "$(ms 25)" -m 'GET /huge.bin HTTP/1.0\r\n\r\n' \
+		-o "$EVID/huge.head" -S 4096 127.0.0.1 "$PORT"
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $EVID/huge.status ]] && break
+		r=$(rss_kb "$main")
+		[[ -n $r ]] && ((r > peak)) && peak=$r
+		((peak - base > 262144)) && break # 256 MiB: enough seen
+		sleep 0.05
+	done
+	kill "$BG_PID" 2>/dev/null || true
+	rm -rf "$EVID/huge"
+	if ((peak - base > 65536)); then
+		cause "the file is read into memory whole: read and send it a chunk at a time through a fixed buffer (step 9)"
+		fail FAIL "while the server sent a 1 GiB file, its memory (VmRSS in /proc/$main/status) grew from $((base / 1024)) MiB to at least $((peak / 1024)) MiB" \
+			"expected: flat, within 64 MiB: a 64 KiB buffer does for any file"
+		return 1
+	fi
+	local line
+	line=$(grep -m1 '^conn ' "$EVID/huge.out" 2>/dev/null)
+	got=$(sed -n 's/^conn 0: sent [0-9]* received \([0-9]*\) .*/\1/p' <<<"$line")
+	split_reply "$EVID/huge.head" "$EVID/huge.head.txt" "$EVID/huge.body0"
+	headlen=$(($(wc -c <"$EVID/huge.head") - $(wc -c <"$EVID/huge.body0")))
+	cl=$(awk 'tolower($0) ~ /^content-length:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$EVID/huge.head.txt")
+	rm -f "$EVID/huge.body0"
+	if [[ $cl == "$size" && -n $got ]] && ((got - headlen == size)); then
+		return 0
+	fi
+	fail FAIL "GET /huge.bin (a 1 GiB file) should bring Content-Length: $size and $size bytes of body" \
+		"got: Content-Length '${cl:-none}', ${got:-?} bytes in all, of which $headlen the head; the connection: ${line:-none}" \
+		"the head:" "$(show "$EVID/huge.head.txt")" "$(server_state)"
+}
+
+@test "[4] leaks no descriptor over 1,000 requests with a limit of 32" {
+	hint "handout steps 7 to 10: close() the file on every path, the error paths too, and every connection once it is answered"
+	local main base n200 n404 n403 n400 now
+	start_web --nofile 32 30 || return 1
+	main=$(server_main_pid)
+	base=$(fd_count "$main")
+	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 500 -q -H -t "$(ms 3)" \
+		-m 'GET /hello.txt HTTP/1.0\r\n\r\n' -A "$EVID/all-200.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k200.out" 2>&1 3>&- 4>&- || true
+	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 200 -q -H -t "$(ms 3)" \
+		-m 'GET /missing.txt HTTP/1.0\r\n\r\n' -A "$EVID/all-404.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k404.out" 2>&1 3>&- 4>&- || true
+	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 200 -q -H -t "$(ms 3)" \
+		-m 'GET /link-out HTTP/1.0\r\n\r\n' -A "$EVID/all-403.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k403.out" 2>&1 3>&- 4>&- || true
+	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 100 -q -H -t "$(ms 3)" \
+		-m 'HELLO\r\n\r\n' -A "$EVID/all-400.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k400.out" 2>&1 3>&- 4>&- || true
+	n200=$(grep -ac '^HTTP/1\.[01] 200' "$EVID/all-200.bin" || true)
+	n404=$(grep -ac '^HTTP/1\.[01] 404' "$EVID/all-404.bin" || true)
+	n403=$(grep -acE '^HTTP/1\.[01] 40[34]' "$EVID/all-403.bin" || true)
+	n400=$(grep -ac '^HTTP/1\.[01] 400' "$EVID/all-400.bin" || true)
+	sleep 0.1
+	now=$(fd_count "$main")
+	if ((n200 == 500 && n404 == 200 && n403 == 200 && n400 == 100)) && [[ -z $base || $now -le $((base + 1)) ]]; then
+		return 0
+	fi
+	fail FAIL "1,000 requests one after another to a server limited to 32 open descriptors: 500 GET /hello.txt, 200 GET /missing.txt, 200 GET /link-out (a symlink out), 100 'HELLO'" \
+		"expected: 500 answers 200, 200 answers 404, 200 answers 403 or 404, 100 answers 400; a server that closes what it opens needs only a few descriptors" \
+		"got: $n200, $n404, $n403 and $n400 such answers$([[ -n $base && -n $now ]] && echo "; the server holds $now descriptors now, $base before")" \
+		"the first GET /hello.txt answers that were not 200 (all-200.bin in the evidence folder):" \
+		"$(grep -a '^HTTP/' "$EVID/all-200.bin" | grep -v ' 200' | sort | uniq -c | head -3 | sed 's/^/  /')" \
+		"its stderr:" "$(show "$EVID/server.stderr" 400)" \
+		"to try it by hand: (ulimit -n 32; ./build/labs/04-webserver/webserver $SERVER_ARGS) &" \
+		"  ./build/peers/tcpclient -k 500 -q -H -m 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT"
+}
+
+@test "[4] delivers every byte when send() and recv() move only a few bytes and fail with EINTR" {
+	hint "handout steps 4 and 9: send() may take fewer bytes than asked: send_all() loops until all have gone; EINTR (a signal came first) means call it again, for recv() too"
+	need_shortio
+	local said first a m
+	start_web --shortio 7,eintr=5 20 || return 1
+	get --seconds 8 /short.bin
+	expect_shortio_loaded
+	if (($(shortio_count send) + $(shortio_count write) == 0)); then
+		[[ $STATUS == 200 ]] && cmp -s "$SITE/short.bin" "$REPLY_BODY" &&
+			skip "the grader's partial-I/O shim cut none of the server's send() or write() calls short (does it send with sendmsg() or writev()?), so this test cannot judge its send loop (0 points)"
+	fi
+	[[ $STATUS == 200 ]] && cmp -s "$SITE/short.bin" "$REPLY_BODY" && return 0
+	said=$(shortio_said)
+	first=$(shortio_first send)
+	if [[ -n $first ]]; then
+		read -r a m <<<"$first"
+		first="the first short one: send() took $m of $a bytes; the other $((a - m)) must go in another send() (send_all's loop)"
+	fi
+	if [[ -n $first ]] && (($(wc -c <"$REPLY_BODY") < 20000)) && ! grep -q 'Interrupted system call' "$EVID/server.stderr"; then
+		cause "a short send() was taken for the whole buffer: send_all() must loop until every byte has gone (step 9)"
+	elif grep -q 'Interrupted system call' "$EVID/server.stderr"; then
+		cause "EINTR was taken for an error ('$(grep -m1 'Interrupted system call' "$EVID/server.stderr")'): when recv() or send() fails with EINTR, call it again (steps 4 and 9)"
+	fi
+	if [[ $STATUS == 200 ]]; then
+		expect_body "$SITE/short.bin" || { printf '%s\n' "$said" ${first:+"$first"} >>"$EVID/message"; return 1; }
+	fi
+	fail_reply FAIL "status 200 and all 20000 bytes of short.bin, while the grader's shim made each send() and recv() of the server move 1 to 7 bytes and every 5th call fail with EINTR" \
+		"$said" ${first:+"$first"} "(the shim's log of each call it changed is shortio.log in the evidence folder)"
+}
+
+@test "[3] writes one Common Log Format line per request on stdout" {
+	hint "handout step 11: one line per request, 'HOST - - [26/Nov/2026:04:12:56 +0530] \"REQUEST LINE\" STATUS BYTES', then fflush(stdout)"
+	local i lines size bad=() re want line n
+	start_web 10 || return 1
+	size=$(wc -c <"$SITE/hello.txt" | tr -d ' ')
+	http "GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n"
+	http "HEAD /hello.txt HTTP/1.0\\r\\n\\r\\n"
+	http "GET /nothing-here.txt HTTP/1.0\\r\\n\\r\\n"
+	http "DELETE /hello.txt HTTP/1.0\\r\\n\\r\\n"
+	for ((i = 0; i < 20; i++)); do
+		n=$(grep -c '^[0-9a-fA-F:.]* - - \[' "$EVID/server.stdout" || true)
+		((n >= 4)) && break
+		sleep 0.05
+	done
+	re='^127\.0\.0\.1 - - \[[0-9]{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\] "([^"]*)" ([0-9]{3}) ([0-9]+|-)$'
+	mapfile -t lines < <(grep -E ' - - \[' "$EVID/server.stdout" | sed 's/[[:space:]]*$//' | grep -v '"-" [0-9]')
+	for want in "GET /hello.txt HTTP/1.1|200|$size" "HEAD /hello.txt HTTP/1.0|200|-|0" \
+		"GET /nothing-here.txt HTTP/1.0|404|*" "DELETE /hello.txt HTTP/1.0|501|*"; do
+		IFS='|' read -r req st b b2 <<<"$want"
+		n=0
+		for line in "${lines[@]}"; do
+			[[ $line =~ $re ]] || continue
+			[[ ${BASH_REMATCH[2]} == "$req" ]] || continue
+			n=$((n + 1))
+			if [[ ${BASH_REMATCH[3]} != "$st" ]] || { [[ $b != '*' ]] && [[ ${BASH_REMATCH[4]} != "$b" && ${BASH_REMATCH[4]} != "${b2:-$b}" ]]; }; then
+				bad+=("'$req': the line says status ${BASH_REMATCH[3]}, bytes ${BASH_REMATCH[4]}; expected $st and ${b2:+$b or }${b2:-$b} (the body's bytes)")
+			fi
+		done
+		((n == 1)) || bad+=("'$req': $n lines in the Common Log Format (expected 1)")
+	done
+	((${#bad[@]} == 0)) && return 0
+	[[ ! -s $EVID/server.stdout || $(grep -c ' - - \[' "$EVID/server.stdout") == 0 ]] &&
+		cause "no log line on stdout: print one per request and fflush(stdout) after it (step 11)"
+	fail FAIL "4 requests: GET /hello.txt (200, $size bytes), HEAD /hello.txt, GET /nothing-here.txt (404), DELETE /hello.txt (501)" \
+		"expected on stdout: one line each, 127.0.0.1 - - [DD/Mon/YYYY:HH:MM:SS +ZZZZ] \"REQUEST LINE\" STATUS BYTES" \
+		"$(printf '  %s\n' "${bad[@]}")" \
+		"got on stdout:" "$(show "$EVID/server.stdout" 1200)"
+}
+
+@test "[3] runs clean under valgrind: no memory errors, leaks or open descriptors" {
+	hint "valgrind names the line of each problem in the evidence folder's valgrind.*.log: free() each client's struct (step 3), close() every file and connection (steps 7 to 10), freeaddrinfo (step 1)"
+	need_valgrind
+	lab04_valgrind_collect || return 1
+	if [[ $STATUS != 200 ]]; then
+		fail_reply FAIL "status 200 and the file, from the server under valgrind (the first of 9 requests: GET, a 301, a folder, 404, 403, HEAD, 400, a client that vanished mid-file, a binary file)" || return 1
+	fi
+	expect_valgrind_clean --fds || {
+		grep -q 'definitely lost' "$EVID"/valgrind*.log && grep -A10 'definitely lost in' "$EVID"/valgrind*.log | grep -q -e start_client -e malloc &&
+			cause "memory malloc()ed for each client is never freed: free() the struct client when its thread is done (step 3)"
+		return 1
+	}
+}
