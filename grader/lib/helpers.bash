@@ -8,6 +8,7 @@
 #   SL_PEERS      the folder of the grader's C peers (contain, porttool, ...)
 #   SL_EVIDENCE   where each test leaves its evidence (one folder a test)
 #   SL_SRC        the C file it was compiled from (a test may build it again)
+#   SL_FILTER     the TEST= regex when only some tests run ("" for all)
 #   SL_VALGRIND   "valgrind" if installed, empty if not
 # and optionally TIMEOUT_SCALE (a number, default 1) to stretch every limit.
 #
@@ -88,6 +89,18 @@ sl_teardown() {
 
 setup() { sl_setup; }
 teardown() { sl_teardown; }
+
+# sl_will_run NAME...: true if a test named NAME (as its @test line writes
+# it) runs this time: all do, unless TEST= picked some (SL_FILTER).  A
+# setup_file starts background work only for the tests that will use it.
+sl_will_run() {
+	local name
+	[[ -z ${SL_FILTER:-} ]] && return 0
+	for name in "$@"; do
+		[[ $name =~ $SL_FILTER ]] && return 0
+	done
+	return 1
+}
 
 # hint TEXT: where in the handout a student should look if this test fails.
 hint() {
@@ -607,12 +620,15 @@ refuses() { ! "${SL_PEERS:?}/porttool" wait "$1" "$2" 200 >/dev/null 2>&1; }
 # -fsanitize=address,undefined: started in the background from setup_file,
 # so that the test rarely waits for the compiler.
 
-# sanitizer_build_start: from setup_file, start that build into
+# sanitizer_build_start [--now]: from setup_file, start that build into
 # $BATS_FILE_TMPDIR/san/ (nothing to do when the program under test was
 # built with the sanitizers already, or its source is not known).
 sanitizer_build_start() {
 	local dir="$BATS_FILE_TMPDIR/san"
 	mkdir -p "$dir"
+	# when only some tests run (a mutant's, say), the test that needs the
+	# build starts it itself
+	[[ -n ${SL_FILTER:-} && ${1:-} != --now ]] && return 0
 	LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init' && return 0
 	[[ -n ${SL_SRC:-} && -f $SL_SRC ]] || return 0
 	printf '%s\n' "$SL_SRC" >"$dir/src"
@@ -635,7 +651,7 @@ need_sanitizer_build() {
 		SAN_BIN=$SL_BIN
 		return 0
 	fi
-	[[ -s $dir/src ]] || sanitizer_build_start
+	[[ -s $dir/src ]] || sanitizer_build_start --now
 	[[ -s $dir/src ]] ||
 		skip "the grader does not know your program's C file (SL_SRC), so it cannot build it with AddressSanitizer and this test cannot run (0 points)"
 	for ((i = 0; i < 1200; i++)); do

@@ -25,7 +25,9 @@ BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }'
 setup_file() {
 	export TZ=XST-5:30
 	lab04_make_site
-	lab04_valgrind_start
+	if sl_will_run "[3] runs clean under valgrind: no memory errors, leaks or open descriptors"; then
+		lab04_valgrind_start
+	fi
 }
 teardown_file() { lab04_valgrind_stop; }
 
