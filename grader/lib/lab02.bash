@@ -38,6 +38,24 @@ lab_diagnose() {
 			return 0
 		fi
 	done
+	# a hand-made reply with Content-Length N and more bytes after it:
+	# a saved file that starts with its body and holds more than N
+	if [[ -n ${REPLY:-} && -f $REPLY && -d ${WORK:-/nonexistent} ]]; then
+		local cl hl more
+		hl=$(reply_header_size "$REPLY")
+		cl=$(head -c "${hl:-0}" "$REPLY" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: *\([0-9][0-9]*\) *$/\1/p' | head -1)
+		if [[ -n $hl && -n $cl ]] && ! head -c "$hl" "$REPLY" | LC_ALL=C grep -qi '^transfer-encoding:'; then
+			more=$(($(size_of "$REPLY") - hl))
+			for f in "$WORK"/* "$EVID/stdout"; do
+				[[ -f $f ]] || continue
+				size=$(size_of "$f")
+				if ((more > cl && size > cl)) && cmp -s -n "$size" <(tail -c +"$((hl + 1))" "$REPLY") "$f"; then
+					cause "$(basename "$f") holds $size bytes, more than the reply's Content-Length: $cl: stop after Content-Length bytes, also of what came with the header (copy_exactly() and copy_body(), step 6)"
+					return 0
+				fi
+			done
+		fi
+	fi
 	[[ -s $EVID/expected && -d ${WORK:-/nonexistent} ]] || return 0
 	for f in "$WORK"/* "$EVID/stdout"; do
 		[[ -f $f && -s $f ]] || continue
@@ -68,6 +86,15 @@ lab_diagnose() {
 
 # size_of FILE: its size in bytes.
 size_of() { wc -c <"$1" | tr -d ' '; }
+
+# reply_header_size FILE: the bytes of FILE's header, up to and with
+# the first "\r\n\r\n" ("" if it has none).
+reply_header_size() {
+	local n
+	n=$(LC_ALL=C sed -n $'/^\r$/{=;q;}' "$1")
+	[[ -n $n ]] && head -n "$n" "$1" | wc -c | tr -d ' '
+	return 0
+}
 
 # ---- hand-made replies -----------------------------------------------------
 

@@ -408,14 +408,52 @@ expect_request() {
 	expect_request "$path" "localhost:$PEER_PORT"
 }
 
-@test "[3] saves a body framed by Content-Length, byte for byte" {
-	hint "handout steps 4, 6, 7: the bytes after the header's empty line are the body's first; copy Content-Length bytes to the .part file, then rename it"
-	local path
+@test "[3] saves a body framed by Content-Length, byte for byte, and not one byte more (extra bytes in the same send; HTTP/1.0 left open)" {
+	hint "handout steps 4, 6, 7: the bytes after the header's empty line are the body's first; copy exactly Content-Length bytes to the .part file (those that came with the header count), then stop and rename it"
+	local path n name what seed
 	path="/cl-$(random_number 1000 99999)/data-$(random_number 1000 99999).bin"
 	serve "$(random_number 20000 90000)" -u "$path"
-	webclient "$QUICK" "$URL$path" "saved-$SEED.bin"
+	bg_client main "$QUICK" "$URL$path" "saved-$SEED.bin"
+	# two hand-made replies, each written in one send(), the connection
+	# held open after it: N bytes, then 11 more that are not the body;
+	# and an HTTP/1.0 reply with a Content-Length
+	n=$(random_number 5 60)
+	mkdir -p "$EVID/cl-replies"
+	seed=$(random_number 1 2147483646)
+	"$SL_PEERS/datagen" "$seed" $((n + 11)) >"$EVID/cl-bytes"
+	hand_reply x "HTTP/1.1 200 OK\\r\\nContent-Length: $n\\r\\n\\r\\n" "$EVID/cl-bytes"
+	mv "$REPLY" "$EVID/cl-replies/extra.reply"
+	hand_reply x "HTTP/1.0 200 OK\\r\\nContent-Length: $n\\r\\n\\r\\n" "$EVID/cl-bytes"
+	head -c "$(($(size "$REPLY") - 11))" "$REPLY" >"$EVID/cl-replies/held.reply"
+	serve 0 -A "$EVID/cl-replies" -m hold
+	head -c "$n" "$EVID/cl-bytes" >"$EVID/expected"
+	LENGTH=$n SEED=$seed SERVE_ARGS="-A cl-replies -m hold (the folder in the evidence folder)"
+	for name in extra held; do
+		SERVED="httpd -A cl-replies -m hold: $name.reply, then the connection held open"
+		bg_client "$name" "$QUICK" "$URL/$name" "$name.bin"
+	done
+	bg_collect main
 	expect_success
-	expect_saved "saved-$SEED.bin"
+	expect_saved "saved-$SEED.bin" || return 1
+	declare -A said=(
+		[extra]="a reply with Content-Length: $n whose send() carried $((n + 11)) bytes after the header (the last 11 are not the body)"
+		[held]="an HTTP/1.0 reply with Content-Length: $n and the $n bytes, the connection then held open"
+	)
+	for name in extra held; do
+		bg_collect "$name"
+		what=${said[$name]}
+		REPLY="$EVID/cl-replies/$name.reply"
+		if [[ $name == held && $verdict == timeout ]]; then
+			cause "the body was read until the server closed although the reply has a Content-Length: with HTTP/1.0 too, stop after Content-Length bytes (copy_body() and copy_exactly(), step 6)"
+		fi
+		expect_success || { prepend "with $what:"; reply_shown >>"$EVID/message"; return 1; }
+		expect_saved "$name.bin" || { prepend "with $what:"; reply_shown >>"$EVID/message"; return 1; }
+		if ! grep -i saved "$EVID/stderr" | grep -qE "(^|[^0-9])$n([^0-9]|\$)"; then
+			fail FAIL "with $what: $name.bin is right, but stderr does not say \"saved $n bytes to $name.bin\"" \
+				"its stderr:" "$(show "$EVID/stderr")" "$(reply_shown)"
+			return 1
+		fi
+	done
 }
 
 @test "[3] saves a chunked body (chunks of random sizes), byte for byte" {
@@ -555,13 +593,29 @@ expect_request() {
 	fi
 }
 
-@test "[3] follows 5 redirects (301, 302, 303, 307, 308; relative and absolute Location)" {
-	hint "handout step 5: resolve each Location against the URL just fetched (http://..., //host/..., /path, or relative to its directory), then GET it"
-	local dir expect got
+@test "[3] follows 5 redirects (301, 302, 303, 307, 308; relative and absolute Location), also to another server (http://HOST:PORT/, //HOST:PORT/)" {
+	hint "handout step 5: resolve each Location against the URL just fetched (http://..., //host:port/..., /path, or relative to its directory), then GET it; http://... and //... name their own host and port"
+	local dir expect got kind a_log b_log b_port
 	dir="/r$(random_number 1000 99999)/sub"
 	serve "$(random_number 2000 9000)" -r 5 -R 301,302,303,307,308 \
 		-k relative,absolute,path,scheme,relative
-	webclient "$QUICK" "$URL$dir/start.html" "moved-$SEED.bin"
+	bg_client main "$QUICK" "$URL$dir/start.html" "moved-$SEED.bin"
+	# server A redirects to server B, on another port
+	serve "$(random_number 1000 5000)"
+	b_log=$PEER_LOG b_port=$PEER_PORT
+	cp "$EVID/expected" "$EVID/b-body"
+	mkdir -p "$EVID/to-b"
+	hand_reply x "HTTP/1.1 302 Found\\r\\nLocation: http://127.0.0.1:$b_port/absolute-b.bin\\r\\nContent-Length: 0\\r\\n\\r\\n"
+	mv "$REPLY" "$EVID/to-b/absolute.reply"
+	hand_reply x "HTTP/1.1 302 Found\\r\\nLocation: //127.0.0.1:$b_port/scheme-b.bin\\r\\nContent-Length: 0\\r\\n\\r\\n"
+	mv "$REPLY" "$EVID/to-b/scheme.reply"
+	serve 0 -A "$EVID/to-b"
+	a_log=$PEER_LOG
+	cp "$EVID/b-body" "$EVID/expected"
+	for kind in absolute scheme; do
+		bg_client "$kind" "$QUICK" "$URL/$kind" "$kind.bin"
+	done
+	bg_collect main
 	expect_success
 	expect_saved "moved-$SEED.bin"
 	expect=$(printf 'GET %s HTTP/1.1\n' "$dir/start.html" "$dir/redirect-1" \
@@ -575,6 +629,22 @@ expect_request() {
 			"the server received:" "$(quoted <<<"$got")" "$(reproduce)"
 		return 1
 	fi
+	for kind in absolute scheme; do
+		bg_collect "$kind"
+		got=$(grep -c "\] request: GET /$kind HTTP" "$a_log")
+		if [[ $got -ne 1 ]] || ! grep -q "\] request: GET /$kind-b.bin HTTP" "$b_log"; then
+			[[ $kind == scheme && $got -gt 1 ]] &&
+				cause "the scheme-relative Location //127.0.0.1:$b_port/... went to the old host and port: //host:port/path names a new server, read it as http: followed by it (resolve_location(), step 5)"
+			fail FAIL "server A (port $PEER_PORT) answered GET /$kind with a 302 to $([[ $kind == scheme ]] && echo "//127.0.0.1:$b_port/scheme-b.bin" || echo "http://127.0.0.1:$b_port/absolute-b.bin"), server B:" \
+				"expected one request at A, then GET /$kind-b.bin at B (port $b_port)" \
+				"A received: $(sed -n "s/^\[[^]]*\] request: //p" "$a_log" | grep "/$kind" | paste -sd ';' - | head -c 300)" \
+				"B received: $(sed -n "s/^\[[^]]*\] request: //p" "$b_log" | grep "/$kind" | paste -sd ';' - | head -c 300)" \
+				"exit status $status; stderr:" "$(show "$EVID/stderr")"
+			return 1
+		fi
+		expect_success
+		expect_saved "$kind.bin"
+	done
 }
 
 @test "[2] gives up at a sixth redirect: exit 1, no OUTFILE" {
@@ -589,19 +659,35 @@ expect_request() {
 	fi
 }
 
-@test "[3] any 2xx status is a success (a 203 is saved); a 404 or 500 is an error: exit 1, no OUTFILE" {
-	hint "handout step 4: keep the status code; every 2xx (200 to 299) body is saved, anything else is reported and exits 1 (fetch() decides)"
+@test "[3] any 2xx status is a success (a 203 is saved); a 404 or 500 is an error, and so are a 300 and a 305 (not redirects): exit 1, no OUTFILE" {
+	hint "handout steps 4 and 5: keep the status code; every 2xx (200 to 299) body is saved, anything else is reported and exits 1 (fetch() decides); only 301, 302, 303, 307 and 308 are redirects (is_redirect(), given)"
 	local code path
 	path="/status-$(random_number 1000 99999).bin"
 	serve "$(random_number 1000 9000)" -u "$path" -S 203
-	webclient "$QUICK" "$URL$path" "page-$SEED.bin"
+	bg_client 203 "$QUICK" "$URL$path" "page-$SEED.bin"
+	for code in 404 500; do
+		serve "$(random_number 100 900)" -S "$code"
+		bg_client "$code" "$QUICK" "$URL/missing-$SEED.html" "page-$SEED.html"
+	done
+	# a 300 or 305 with a Location that leads to a good reply
+	for code in 300 305; do
+		serve "$(random_number 100 900)" -r 1 -R "$code"
+		bg_client "$code" "$QUICK" "$URL/choice-$SEED.html" "page-$SEED.html"
+	done
+	bg_collect 203
 	expect_success
 	expect_saved "page-$SEED.bin"
-	for code in 404 500; do
-		fresh_folder "work-$code"
-		serve "$(random_number 100 900)" -S "$code"
-		webclient "$QUICK" "$URL/missing-$SEED.html" "page-$SEED.html"
+	for code in 404 500 300 305; do
+		bg_collect "$code"
+		if [[ $code == 3* && $(requests | wc -l) -ne 1 ]]; then
+			cause "a $code was followed as a redirect: only 301, 302, 303, 307 and 308 are (is_redirect(), given in the starter: leave it as it is; step 5)"
+		fi
 		expect_failure "a $code reply" "page-$SEED.html"
+		if [[ $code == 3* && $(requests | wc -l) -ne 1 ]]; then
+			fail FAIL "a $code reply is not a redirect (only 301, 302, 303, 307 and 308 are): expected exit 1 after one request; the server received $(requests | wc -l):" \
+				"$(requests | quoted)" "stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+			return 1
+		fi
 	done
 }
 
@@ -965,8 +1051,8 @@ bad_replies_run() {
 	done
 }
 
-@test "[3] refuses a malformed header (HTTP/1.1 200OK, a Content-Length too big, empty or given twice, an empty field name, Transfer-Encoding: gzip)" {
-	hint "handout step 4: the status line is HTTP/1.x, a space, three digits, then a space or nothing; a Content-Length is one or more digits that fit (check before each digit) and two must agree; a name is never empty; only chunked is understood"
+@test "[3] refuses a malformed header (HTTP/1.1 200OK, a Content-Length too big, empty, +300 or given twice, a field name empty or with a space, a line with no colon or folded, Transfer-Encoding: gzip)" {
+	hint "handout step 4: the status line is HTTP/1.x, a space, three digits, then a space or nothing; a Content-Length is one or more digits and nothing else, that fit (check before each digit), and two must agree; every line is Name: value, the name never empty and without spaces or tabs (parse_field()); only chunked is understood"
 	local body="$EVID/some-bytes"
 	"$SL_PEERS/datagen" "$(random_number 1 99999)" 300 >"$body"
 	bad_reply "status line 200OK" 'HTTP/1.1 200OK-ish garbage\r\nContent-Length: 300\r\n\r\n' "$body"
@@ -975,6 +1061,11 @@ bad_replies_run() {
 	bad_reply "an empty field name" 'HTTP/1.1 200 OK\r\n: no name\r\nContent-Length: 300\r\n\r\n' "$body"
 	bad_reply "Transfer-Encoding gzip" 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n' "$body"
 	bad_reply "an empty Content-Length" 'HTTP/1.1 200 OK\r\nContent-Length: \r\nConnection: close\r\n\r\n' "$body"
+	bad_reply "Content-Length +300" 'HTTP/1.1 200 OK\r\nContent-Length: +300\r\nConnection: close\r\n\r\n' "$body"
+	bad_reply "a space before the colon, Content-Length : 300" 'HTTP/1.1 200 OK\r\nContent-Length : 300\r\nConnection: close\r\n\r\n' "$body"
+	bad_reply "a space inside a field name, Content Length: 300" 'HTTP/1.1 200 OK\r\nContent Length: 300\r\nConnection: close\r\n\r\n' "$body"
+	bad_reply "a folded line (starting with a space)" 'HTTP/1.1 200 OK\r\nX-Note: a\r\n folded: x\r\nContent-Length: 300\r\n\r\n' "$body"
+	bad_reply "a header line with no colon" 'HTTP/1.1 200 OK\r\nX-No-Colon\r\nContent-Length: 300\r\n\r\n' "$body"
 	bad_replies_run
 }
 
@@ -1008,41 +1099,70 @@ bad_replies_run() {
 }
 
 @test "[2] a 204 No Content reply has no body, whatever its fields say" {
-	hint "handout step 4: a 204 reply never has a body: after its header the body is empty (parse_header() sets the length to 0), whatever Content-Length says"
-	serve "$(random_number 100 900)" -S 204
+	hint "handout step 4: a 204 reply never has a body: after its header the body is empty, whatever Content-Length says"
+	local n got
+	n=$(random_number 100 900)
+	"$SL_PEERS/datagen" "$(random_number 1 2147483646)" "$n" >"$EVID/204-bytes"
+	# one send(): the header (Content-Length: 40), then n bytes
+	hand_reply 204 'HTTP/1.1 204 No Content\r\nContent-Length: 40\r\n\r\n' "$EVID/204-bytes"
+	serve 0 -A "$REPLY"
+	LENGTH=0 SERVED="httpd -A 204.reply (a 204 with Content-Length: 40, then $n bytes in the same send)"
+	SERVE_ARGS="-A FILE (FILE: 204.reply in the evidence folder)"
 	webclient "$QUICK" "$URL/empty.bin" "empty-$SEED.bin"
-	expect_success
+	got=$([[ -f $WORK/empty-$SEED.bin ]] && size "$WORK/empty-$SEED.bin")
+	if [[ $got == 40 ]]; then
+		cause "a 204 reply was read as its Content-Length says: a 204 never has a body, so parse_header() sets its length to 0 (step 4)"
+	fi
+	expect_success || { reply_shown >>"$EVID/message"; return 1; }
 	if [[ ! -f $WORK/empty-$SEED.bin || -s $WORK/empty-$SEED.bin ]]; then
 		fail FAIL "a 204 No Content reply has an empty body: expected empty-$SEED.bin, 0 bytes" \
-			"the server sent a 204 with Content-Length: $LENGTH and $LENGTH bytes after the header (which a client must not read as a body)" \
+			"the server sent a 204 with Content-Length: 40 and $n bytes after the header (which a client must not read as a body)" \
 			"found: $(listing)$([[ -f $WORK/empty-$SEED.bin ]] && echo ", empty-$SEED.bin holding $(size "$WORK/empty-$SEED.bin") bytes")" \
 			"stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
 		return 1
 	fi
 }
 
-@test "[2] refuses a malformed URL with exit 2, sending nothing (a space, control or non-ASCII byte in the path; ports 0, 9150x, +9150, 2^32+9150; [abc], [::1]x)" {
-	hint "handout step 1: set_path() refuses a space, a control or a non-ASCII byte (write %20, %C3%A9); parse_port() takes digits only, 1 to 65535, and stops before the number overflows (atoi() takes 9150x, +9150 and 4294976446 for 9150); inside [brackets] there is a ':', and after ']' only ':PORT' or the path"
-	local url what
+@test "[2] refuses a malformed URL with exit 2, sending nothing (a space, control or non-ASCII byte in the path; ports 0, 9150x, +9150, 2^32+9150; [abc], [::1]x; hosts user@host, a!b, a%41b, exa*mple, a,b)" {
+	hint "handout step 1: set_path() refuses a space, a control or a non-ASCII byte (write %20, %C3%A9); parse_port() takes digits only, 1 to 65535, and stops before the number overflows (atoi() takes 9150x, +9150 and 4294976446 for 9150); host_ok(): a name has only letters, digits, '-', '.' and '_' (refuse it before any name lookup); inside [brackets] there is a ':', and after ']' only ':PORT' or the path"
+	local url what urls=() i
 	serve 500
 	# a good URL first: a program that refuses every URL proves nothing
 	webclient "$QUICK" "$URL/good.html" good.html
 	expect_success || { echo "(this test needs a webclient that works: it first fetches a good URL)" >>"$EVID/message"; return 1; }
-	for url in "$URL/a b.html" "$URL/a"$'\t'"b.html" "$URL/a"$'\x01'"b.html" \
-		"http://127.0.0.1:${PEER_PORT}x/p.html" "http://127.0.0.1:+$PEER_PORT/p.html" \
-		"http://127.0.0.1:$((4294967296 + PEER_PORT))/p.html" "http://127.0.0.1:0/p.html" \
-		"http://[abc]:$PEER_PORT/p.html" "http://[::1]x:$PEER_PORT/p.html" \
-		"$URL/caf"$'\xc3\xa9'".html"; do
-		webclient "$QUICK" "$url" out.html
+	urls=("$URL/a b.html" "$URL/a"$'\t'"b.html" "$URL/a"$'\x01'"b.html"
+		"http://127.0.0.1:${PEER_PORT}x/p.html" "http://127.0.0.1:+$PEER_PORT/p.html"
+		"http://127.0.0.1:$((4294967296 + PEER_PORT))/p.html" "http://127.0.0.1:0/p.html"
+		"http://[abc]:$PEER_PORT/p.html" "http://[::1]x:$PEER_PORT/p.html"
+		"$URL/caf"$'\xc3\xa9'".html"
+		"http://user@127.0.0.1:$PEER_PORT/p.html" "http://a!b:$PEER_PORT/p.html"
+		"http://a%41b:$PEER_PORT/p.html" "http://exa*mple:$PEER_PORT/p.html"
+		"http://a,b:$PEER_PORT/p.html")
+	# side by side: each must end at once, exit 2, nothing sent
+	for i in "${!urls[@]}"; do
+		bg_client "url-$i" "$QUICK" "${urls[i]}" out.html
+	done
+	for i in "${!urls[@]}"; do
+		url=${urls[i]}
+		bg_collect "url-$i" || return 1
 		expect_finished || return 1
-		if [[ $status -ne 2 || $(requests | wc -l) -ne 1 ]]; then
+		if [[ $status -ne 2 ]]; then
 			what=$(printf '%s' "$url" | LC_ALL=C tr -c '[:print:]' '?')
+			if [[ $status -eq 1 && $url == http://[!1[]* ]]; then
+				cause "a host with a character no host has was looked up instead of refused: host_ok() allows only letters, digits, '-', '.' and '_', and parse_url() fails before any lookup, exit 2 (step 1)"
+			fi
 			fail FAIL "the URL \"$what\" is malformed ($(printf '%q' "$url")): expected exit status 2 and no request sent" \
 				"got exit status $status; the server received (after GET /good.html): $(requests | tail -n +2 | tail -1)" \
 				"its stderr:" "$(show "$EVID/stderr")"
 			return 1
 		fi
 	done
+	if [[ $(requests | wc -l) -ne 1 ]]; then
+		fail FAIL "every one of these URLs is malformed, so nothing may be sent; yet after GET /good.html the server received:" \
+			"$(requests | tail -n +2 | quoted)" "the URLs (each run's output is in run-url-N in the evidence folder):" \
+			"$(for url in "${urls[@]}"; do printf '%q\n' "$url"; done | quoted)"
+		return 1
+	fi
 }
 
 @test "[2] sends the whole request for a 2000-byte path (or refuses it clearly)" {
@@ -1184,10 +1304,9 @@ asan_run() {
 	done
 }
 
-@test "[2] sends Host: HOST without :80 to port 80 (HOST:PORT on any other port)" {
-	hint "handout step 3: the Host field is the URL's host, then :PORT only when the port is not 80 (http://127.0.0.1/ sends Host: 127.0.0.1)"
-	local path
-	local lock
+@test "[2] sends Host: HOST without :80 to port 80 (HOST:PORT on any other port), and a Location without a port leads to port 80" {
+	hint "handout steps 3 and 5: the Host field is the URL's host, then :PORT only when the port is not 80 (http://127.0.0.1/ sends Host: 127.0.0.1); a Location http://HOST/... without a port means port 80, not the port of the URL just fetched"
+	local path lock p80_pid p80_log a_log
 	[[ $(id -u) -eq 0 ]] ||
 		skip "the grader cannot listen on 127.0.0.1 port 80 here (it needs root), so this test cannot run (0 points); CI runs it"
 	# Graders running side by side (the self-test does) take turns at
@@ -1200,14 +1319,35 @@ asan_run() {
 		skip "something else listens on 127.0.0.1 port 80 here, so this test cannot run (0 points); CI runs it"
 	path="/p80-$(random_number 1000 99999).html"
 	serve 300 -u "$path" -p 80
+	p80_pid=$PEER_PID p80_log=$PEER_LOG
 	webclient "$QUICK" "http://127.0.0.1$path" p80.html
-	stop_process "$PEER_PID"
-	[[ -n ${lock:-} ]] && exec {lock}>&-
 	expect_request "$path" "127.0.0.1" || {
 		cause "the port went into Host although it is 80: put \":PORT\" after the host only when the port is not 80 (send_request(), step 3)"
 		return 1
 	}
-	expect_saved p80.html
+	expect_saved p80.html || return 1
+	# a server on another port redirects to http://127.0.0.1/PATH
+	fresh_folder work-redirect
+	cp "$EVID/expected" "$EVID/p80-body"
+	hand_reply to80 "HTTP/1.1 302 Found\\r\\nLocation: http://127.0.0.1$path\\r\\nContent-Length: 0\\r\\n\\r\\n"
+	serve 0 -A "$REPLY"
+	a_log=$PEER_LOG
+	cp "$EVID/p80-body" "$EVID/expected"
+	LENGTH=300
+	webclient "$QUICK" "$URL/start.html" p80r.html
+	stop_process "$p80_pid"
+	[[ -n ${lock:-} ]] && exec {lock}>&-
+	if [[ $(grep -c '\] request: ' "$a_log") -ne 1 ]] || [[ $(grep -c "\] request: GET $path " "$p80_log") -ne 2 ]]; then
+		[[ $(grep -c '\] request: ' "$a_log") -gt 1 ]] &&
+			cause "the Location http://127.0.0.1$path has no port, so it is port 80; the old port was kept (parse_url() of the Location gives port 80; resolve_location(), step 5)"
+		fail FAIL "a server on port $PEER_PORT answered GET /start.html with a 302 to http://127.0.0.1$path (no port: port 80)" \
+			"expected one request there, then GET $path at port 80" \
+			"port $PEER_PORT received: $(sed -n 's/^\[[^]]*\] request: //p' "$a_log" | paste -sd ';' - | head -c 300)" \
+			"port 80 received (after the first test's GET $path): $(sed -n 's/^\[[^]]*\] request: //p' "$p80_log" | tail -n +2 | paste -sd ';' - | head -c 300)" \
+			"exit status $status; stderr:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+	expect_saved p80r.html
 }
 
 @test "[2] accepts URLs whose scheme is in any case (HTTP://, Http://) or whose authority ends at ? or # (http://HOST:PORT?x=1)" {
@@ -1224,6 +1364,8 @@ asan_run() {
 		esac
 		expect_finished || return 1
 		if [[ $status -ne 0 || $(requests | tail -1) != "$want" ]]; then
+			[[ $(requests | tail -1) == "GET ?"* ]] &&
+				cause "the request line is \"$(requests | tail -1)\": the path must start with '/': set_path() puts one in front when the rest of the URL is empty or starts with '?' (step 1)"
 			fail FAIL "the URL $url is good: expected the request \"$want\" and exit status 0" \
 				"got exit status $status; the server's last request: \"$(requests | tail -1)\"" \
 				"its stderr:" "$(show "$EVID/stderr")" "$(reproduce)"

@@ -574,8 +574,10 @@ static int name_is(const char *name, size_t len, const char *want)
 static int parse_field(const char *line, size_t len, struct reply *r)
 {
 	// TODO(step 4): split LINE (LEN bytes, no "\r\n") at its first ':'
-	// into the name (not empty, no spaces: else complain, return -1) and
-	// the value, without the spaces and tabs around it.  Then, names
+	// into the name and the value, without the spaces and tabs around
+	// it.  No ':' at all, an empty name, or a name with a space or tab
+	// anywhere ("Content-Length : 5", "Content Length: 5", a line that
+	// starts with a space): complain() and return -1.  Then, names
 	// compared with name_is() (any case):
 	//  - Content-Length: parse_length() the value;
 	//  - Transfer-Encoding: "chunked" (any case) sets r->chunked; any

@@ -369,8 +369,9 @@ static int understand(char *text, struct head *h)
 		if (*line == '\0')
 			continue;
 		colon = strchr(line, ':');
-		if (colon == NULL || colon == line) {
-			oops("reply", "a header line without a name");
+		if (colon == NULL || colon == line ||
+		    strcspn(line, " \t") < (size_t)(colon - line)) {
+			oops("reply", "a header line without a name, or with a space in it");
 			return -1;
 		}
 		*colon = '\0';
