@@ -8,8 +8,9 @@
  * ignored before the first thread starts); read() and write() instead of
  * recv() and send(); a 1000-byte buffer; SOMAXCONN for the listen()
  * backlog (Python's TCPServer has 5: too few, see the handout's common
- * mistakes); a 50 ms pause after a failed accept(); IPv6 addresses
- * printed without brackets (::1:9000); the port checked digit by digit;
+ * mistakes); a 50 ms pause after a failed accept(); the ready line's
+ * address from getnameinfo() (brackets added for IPv6, as the handout's
+ * contract says: [::1]:9000); the port checked digit by digit;
  * no log line per connection; other wording for every message; usage on
  * stderr for -h as well.
  */
@@ -150,7 +151,10 @@ int main(int argc, char **argv)
 		close(ls);
 		return 1;
 	}
-	printf("Server is ready on %s:%s\n", h, s);
+	if (strchr(h, ':') != NULL)
+		printf("Server is ready on [%s]:%s\n", h, s);
+	else
+		printf("Server is ready on %s:%s\n", h, s);
 	fflush(stdout);
 
 	pthread_attr_t detached;
