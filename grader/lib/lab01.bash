@@ -65,6 +65,15 @@ sent() {
 			"$(sed -n 's/^\[.*\] flood of: //p' "$PEER_LOG" | tail -1)"
 		return
 	fi
+	flood=$(sed -n 's/^\[.*\] flood of: //p' "$PEER_LOG" | tail -1)
+	if [[ -n $flood ]]; then
+		if grep -q "flood: the pause is over" "$PEER_LOG"; then
+			printf '"%s", then the same reply back to back (up to 100000 bytes; the grader stopped the server before it said how many went out)\n' "$flood"
+		else
+			printf '"%s" (one reply; 300 ms later NIST lines were to follow, up to 100000 bytes, but the program had already ended)\n' "$flood"
+		fi
+		return
+	fi
 	printf '"%s"\n' "$(sed -n 's/^\[.*\] sent[^:]*: //p' "$PEER_LOG" | tail -1)"
 }
 
@@ -219,6 +228,7 @@ refuse_each() {
 
 # ---- an AddressSanitizer build of the submission ------------------------
 
+# (need_sanitizer_build, helpers.bash, makes it.)
 # asan_run WHAT DAYTIMED-OPTIONS...: run the AddressSanitizer build
 # against a daytime peer started with the OPTIONS; fails (MEM) if it
 # reports an error.  WHAT says what the reply was.
@@ -537,6 +547,10 @@ lab01_hung_socket() {
 lab_diagnose() {
 	local err="$EVID/stderr" out="$EVID/stdout"
 	lab01_hung_socket && return 0
+	if [[ $(sed -n 2p "$out" 2>/dev/null) == "local clock offset: 0 s" ]]; then
+		cause "the offset was printed as \"0 s\": the sign is always shown, %+ld (or %+lld) prints +0 for zero (step 5)"
+		return 0
+	fi
 	if [[ -n ${L01_WHY:-} && -n ${L01_CAUSE_OF[$L01_WHY]:-} && -s $out ]]; then
 		cause "${L01_CAUSE_OF[$L01_WHY]}"
 		return 0
@@ -553,9 +567,37 @@ lab_diagnose() {
 	fds)
 		[[ -n ${L01_LEAKED:-} ]] &&
 			cause "the socket of an address that refused is left open: close() it before trying the next address (step 2)" ;;
-	resolve)
-		if grep -qiE ": (success|undefined error: 0)$" "$err"; then
+	resolve | refused)
+		local what="the name did not resolve" step=1
+		[[ $L01_CASE == refused ]] && what="the connection was refused" step=2
+		if [[ ${status:-} == 2 ]]; then
+			cause "it exited 2 when $what: exit status 1 is for a failure at run time, 2 only for bad usage (the handout's Background); return -1, and main() returns 1 (step $step)"
+		elif [[ ! -s $err && -s $out ]]; then
+			cause "your message went to stdout: errors go to stderr, fprintf(stderr, ...) (step $step)"
+		elif [[ $L01_CASE == resolve ]] && grep -qiE ": (success|undefined error: 0)$" "$err"; then
 			cause "getaddrinfo()'s error was printed with strerror(errno), which says \"Success\": getaddrinfo() returns an error code and leaves errno alone; print gai_strerror(code) (step 1)"
+		elif [[ -s $err ]] && ! grep -q "^gettime: " "$err"; then
+			cause "the message does not begin with \"gettime: \": errors read gettime: what failed: why, the reason last (the handout's Background; step $step)"
+		fi ;;
+	once)
+		[[ -n ${L01_CONNECTIONS:-} ]] &&
+			cause "after a connect() that worked, the loop went on to the next address: stop at the first socket that connects (break) (step 2)" ;;
+	dst)
+		local line2 got d
+		line2=$(sed -n 2p "$out" 2>/dev/null)
+		if [[ $line2 =~ ^local\ clock\ offset:\ ([+-]?)([0-9]+)\ s$ ]]; then
+			got=$((10#${BASH_REMATCH[2]}))
+			[[ ${BASH_REMATCH[1]} == - ]] && got=$((-got))
+			d=$((got - ${L01_OFFSET:-0}))
+			if ((d >= 3590 && d <= 3610 || d <= -3590 && d >= -3610)); then
+				cause "the offset is an hour off in a zone with daylight saving: the server's time was converted as local time (mktime() and a correction for the zone's standard offset miss daylight saving); compute it from the MJD by arithmetic, no time zone (step 5)"
+			fi
+		fi ;;
+	health)
+		if [[ ${status:-} -ne 0 && ${L01_HEALTH:-0} -gt 2 ]]; then
+			cause "a reply with health digit H = ${L01_HEALTH} was refused: H is any digit 0-9 (0 healthy, any other a warning), its range is not L's (step 4)"
+		elif [[ ${status:-} -eq 0 && -s $err ]] && ! grep -q "^gettime: ." "$err"; then
+			cause "the health warning does not begin with \"gettime: \": everything but the two lines goes to stderr as gettime: what failed: why (the handout's Background)"
 		fi ;;
 	year)
 		local got
@@ -593,7 +635,18 @@ lab_diagnose() {
 		[[ $status -eq 0 ]] &&
 			cause "a reply that fills the 4096-byte buffer was parsed: when len reaches size - 1 and the server goes on, set errno = EMSGSIZE and return -1 (step 3)" ;;
 	fill-flood)
-		if [[ $status -eq 0 && -s $(lab01_run_file fields-failed) ]]; then
+		# the server logs how much went out once the client hung up
+		local i flooded=""
+		for ((i = 0; i < 25 && status == 0; i++)); do
+			grep -q "flood: the pause is over" "$PEER_LOG" 2>/dev/null || break
+			flooded=$(sed -n 's/^\[.*\] flooded: sent \([0-9]*\) bytes.*/\1/p' "$PEER_LOG" | tail -1)
+			[[ -n $flooded ]] && break
+			sleep 0.02
+		done
+		if [[ $status -eq 0 ]] && { ! grep -q "flood: the pause is over" "$PEER_LOG" 2>/dev/null ||
+			[[ -n $flooded && $flooded -lt 4095 ]]; }; then
+			cause "it stopped reading before recv() returned 0: the server sent one NIST line, paused 300 ms, then more, and gettime had printed the first line and hung up by then; keep calling recv() until it returns 0 (step 3)"
+		elif [[ $status -eq 0 && -s $(lab01_run_file fields-failed) ]]; then
 			cause "NIST lines back to back were accepted as one reply: there must be exactly 9 fields (step 4), see \"$(head -1 "$(lab01_run_file fields-failed)")\""
 		elif [[ $status -eq 0 ]]; then
 			cause "a reply that fills the 4096-byte buffer was parsed: when len reaches size - 1 and the server goes on, set errno = EMSGSIZE and return -1 (step 3)"

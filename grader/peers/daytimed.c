@@ -32,8 +32,9 @@
  *		good and malformed replies); -T may be given several
  *		times: connection N gets the Nth TEXT (then the first again)
  *	flood	send one reply, pause 300 ms, then more replies up to
- *		100000 bytes in all, then close; the log says how many
- *		bytes went out before the client hung up
+ *		100000 bytes in all, then close; the log shows the
+ *		first reply as it goes out, when the pause ends, and
+ *		how many bytes went out before the client hung up
  *
  * -a ADDR (default 127.0.0.1), -p PORT (default 0: any free port; the port
  * bound is written to -P PORTFILE), -l lifetime in seconds (default 30),
@@ -171,10 +172,15 @@ static void serve(const struct options *o, int fd, unsigned long n)
 		 * buffer at buf + len overflows it, and the test sees it. */
 		if (peer_send_all(fd, reply, len) == 0)
 			sent = len;
+		/* logged as it goes out: a grader that stops the server
+		 * while it pauses still knows what the client got */
+		peer_log_bytes("flood of: ", reply, len, 200);
+		peer_log("flood: the first reply sent (%zu bytes), pausing "
+			 "300 ms", sent);
 		peer_sleep_ms(300);
+		peer_log("flood: the pause is over, the rest goes out");
 		while (sent < 100000 && peer_send_all(fd, reply, len) == 0)
 			sent += len;
-		peer_log_bytes("flood of: ", reply, len, 200);
 		peer_log("flooded: sent %zu bytes, the reply %zu times%s", sent,
 			 sent / len, sent < 100000 ? " (then the client hung up)"
 			 : "");

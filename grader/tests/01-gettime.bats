@@ -17,7 +17,10 @@ BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }'
 
 # The deadline test's 11 s run in the background while the others run.
 setup_file() {
-	lab01_deadline_start
+	if sl_will_run "[3] waits its whole 10 s for a reply that takes 9.4 s (a deadline in milliseconds, not whole seconds)" \
+		"[6] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)"; then
+		lab01_deadline_start
+	fi
 	sanitizer_build_start
 }
 teardown_file() { lab01_deadline_stop; }
@@ -45,7 +48,10 @@ setup() {
 
 @test "[10] prints the server's date, time and clock offset (server ahead)" {
 	hint "handout steps 1-5; the two output lines are shown in the handout's Background section"
-	a_correct_run "$(random_offset ahead)" 127.0.0.1
+	a_correct_run "$(random_offset ahead)" 127.0.0.1 || return 1
+	# and a server that agrees with this clock: +0 s, the sign shown
+	mv "$EVID/stdout" "$EVID/ahead.stdout"
+	a_correct_run 0 127.0.0.1
 }
 
 @test "[2] shows a negative offset when the server's clock is behind" {
@@ -56,6 +62,27 @@ setup() {
 @test "[3] handles a date after 2038 (no 32-bit time arithmetic)" {
 	hint "handout step 5: seconds since 1970 pass 2^31 in 2038: compute them in long long"
 	a_correct_run "$(random_offset after-2038)" 127.0.0.1
+}
+
+@test "[3] is right in a time zone with daylight saving (a July date under TZ=EST5EDT)" {
+	hint "handout step 5: the server's time in seconds comes from the MJD by arithmetic, in UTC; mktime() reads a struct tm as local time, daylight saving included"
+	# A POSIX TZ string: needs no time zone files.  In July this zone
+	# is 4 h behind UTC (EDT), in January 5 h (EST): a conversion that
+	# takes out the zone's standard offset but not daylight saving is
+	# 3600 s off here, and right in the test's other zone (no DST).
+	export TZ='EST5EDT,M3.2.0,M11.1.0'
+	L01_CASE=dst
+	local y days target
+	y=$(random_number 2027 2037)
+	# days from 1970-01-01 to July 1 of year y
+	days=$(((y - 1970) * 365 + ((y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400) + 181))
+	((y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) && days=$((days + 1))
+	target=$(((days + $(random_number 0 29)) * 86400 + $(random_number 3600 79200)))
+	L01_OFFSET=$((target - $(date +%s)))
+	if ! a_correct_run "$L01_OFFSET" 127.0.0.1; then
+		echo "(gettime ran with TZ='$TZ', a zone with daylight saving; the server's date is in July, when that zone is 4 h behind UTC, not 5; add TZ='$TZ' before ./build/labs/01-gettime/gettime to try it)" >>"$EVID/message"
+		return 1
+	fi
 }
 
 @test "[3] takes the full year from the day number (dates in 1999 and 2100)" {
@@ -69,7 +96,7 @@ setup() {
 	done
 }
 
-@test "[6] reads a reply that arrives one byte at a time" {
+@test "[5] reads a reply that arrives one byte at a time" {
 	hint "handout step 3: one recv() returns whatever has arrived; keep calling it until it returns 0"
 	local offset
 	offset=$(random_offset ahead)
@@ -79,7 +106,7 @@ setup() {
 	expect_time_output "$offset" "$(tolerance 2)"
 }
 
-@test "[6] reads a reply that recv() cuts short and interrupts (EINTR)" {
+@test "[5] reads a reply that recv() cuts short and interrupts (EINTR)" {
 	need_shortio
 	hint "handout step 3: each recv() may return a few bytes, or fail with EINTR: append at buf + len, retry on EINTR, stop only when it returns 0"
 	L01_CASE=shim
@@ -105,7 +132,7 @@ setup() {
 	expect_time_output "$offset" "$(tolerance)" || { echo "$said" >>"$EVID/message"; return 1; }
 }
 
-@test "[4] talks to a server on IPv6 (::1)" {
+@test "[3] talks to a server on IPv6 (::1)" {
 	need_ipv6
 	hint "handout steps 1-2: getaddrinfo() with AF_UNSPEC, and socket() with the family it returns"
 	a_correct_run "$(random_offset ahead)" ::1 -a ::1
@@ -161,6 +188,40 @@ multi_story() {
 	expect_time_output "$offset" "$(tolerance)" "$MULTI_NAME"
 }
 
+@test "[3] connects only once: stops at the first address that accepts (both listen)" {
+	hint "handout step 2: keep the first socket that connects and stop trying (break out of the loop); the other addresses are for when it fails"
+	L01_CASE=once
+	local offset first_log last_log port n_first n_last
+	offset=$(random_offset ahead)
+	two_address_peer -o "$offset"
+	last_log=$PEER_LOG port=$PEER_PORT
+	# a second daytime server, on the first address, the same port
+	if ! start_peer daytimed -a "$MULTI_FIRST" -p "$port" -o "$offset" 2>/dev/null; then
+		rm -f "$EVID/message" "$EVID/verdict" "$EVID/cause"
+		skip "the grader could not listen on $MULTI_FIRST port $port too, so this test cannot run here (0 points)"
+	fi
+	first_log=$PEER_LOG
+	L01_PROBE=(--hosts "$HOSTS_FILE" "$MULTI_NAME" "$port")
+	run_client --hosts "$HOSTS_FILE" "$QUICK" "$SL_BIN" "$MULTI_NAME" "$port"
+	expect_exit 0 || return 1
+	sleep 0.05 # a connection gettime did not read from is logged a moment later
+	n_first=$(grep -c "connection accepted" "$first_log" || true)
+	n_last=$(grep -c "connection accepted" "$last_log" || true)
+	if ((n_first + n_last != 1)); then
+		L01_CONNECTIONS="$n_first $n_last"
+		fail FAIL "gettime should connect once, to the first address that accepts; it made $((n_first + n_last)) connections" \
+			"the name $MULTI_NAME has two addresses here (a private /etc/hosts, saved as hosts in the evidence folder), both with a daytime server on port $port:" \
+			"  1. $MULTI_FIRST: $n_first connection(s) (its log: $(basename "$first_log") in the evidence folder)" \
+			"  2. $MULTI_LAST: $n_last connection(s) (its log: $(basename "$last_log"))" \
+			"(every connection costs the server a reply; NIST's servers refuse clients that ask more than once every 4 s)" \
+			"stdout:" "$(show "$EVID/stdout")"
+		return 1
+	fi
+	if ((n_first == 1)); then
+		PEER_LOG=$first_log expect_time_output "$offset" "$(tolerance)" "$MULTI_NAME"
+	fi
+}
+
 @test "[3] closes the socket of an address that refused before it tries the next" {
 	need_valgrind
 	hint "handout step 2: close() the socket whose connect() failed, before trying the next address"
@@ -192,6 +253,7 @@ multi_story() {
 
 @test "[3] reports a refused connection and exits 1" {
 	hint "handout step 2: when no address accepts, print strerror(errno) and return -1"
+	L01_CASE=refused
 	local port
 	port=$(free_port)
 	L01_PROBE=(127.0.0.1 "$port")
@@ -200,6 +262,12 @@ multi_story() {
 	if ! grep -qi "refused" "$EVID/stderr"; then
 		fail FAIL "nothing listens on port $port: stderr should say the connection was refused (strerror)" \
 			"expected: gettime: ...: Connection refused" \
+			"got:" "$(show "$EVID/stderr")"
+		return 1
+	fi
+	if ! grep -qiE "^gettime: .+: [^:]*refused[^:]*$" "$EVID/stderr"; then
+		fail FAIL "an error reads 'gettime: what failed: why' (SPEC §3, the handout's Background): the program's name first, the reason (strerror's text) last" \
+			"expected: gettime: cannot connect to 127.0.0.1 port $port: Connection refused   (the middle words are yours)" \
 			"got:" "$(show "$EVID/stderr")"
 		return 1
 	fi
@@ -277,6 +345,17 @@ multi_story() {
 		fail FAIL "stderr should give the resolver's reason, gai_strerror()'s text" "${want[@]}"
 		return 1
 	fi
+	local line ok=""
+	while IFS= read -r line; do
+		[[ $line == "gettime: "*": $reason" ]] && ok=1
+		[[ $line == "gettime: "* && ${line,,} =~ :\ [^:]*(not\ known|does\ not\ resolve|name\ resolution|no\ address\ associated|nodename\ nor\ servname)[^:]*$ ]] && ok=1
+	done <"$EVID/stderr"
+	if [[ -z $ok ]]; then
+		L01_NO_PREFIX=1
+		fail FAIL "an error reads 'gettime: what failed: why' (SPEC §3, the handout's Background): the program's name first, gai_strerror()'s text last" \
+			"${want[@]}" "(the middle words are yours)"
+		return 1
+	fi
 }
 
 @test "[3] reports a server that closes without a reply and exits 1" {
@@ -309,7 +388,7 @@ multi_story() {
 	fi
 }
 
-@test "[4] refuses a reply with more than NIST's 9 fields" {
+@test "[3] refuses a reply with more than NIST's 9 fields" {
 	hint "handout step 4: there must be exactly 9 fields: count them all, and refuse a tenth"
 	L01_CASE=fields
 	L01_FIELD_CAUSE="more than 9 fields were accepted: count every field strtok_r() finds, there must be exactly 9 (step 4)"
@@ -368,18 +447,37 @@ multi_story() {
 	local text=$'\n'"$NOW_MJD $NOW_DATE 23:59:60 00 1 0 50.0 UTC(NIST) *" full next
 	full=$(date_of_mjd "$NOW_MJD")
 	next=$(date_of_mjd $((NOW_MJD + 1)))
-	start_peer daytimed -T "$text"
+	# the second reply, asked only when the first fails: L = 1 at a
+	# time that is no leap second, to tell which one was refused
+	local plain=$'\n'"$NOW_LINE"
+	plain=${plain/ 00 0 0 / 00 1 0 }
+	start_peer daytimed -T "$text" -T "$plain"
 	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
 	L01_FIELD_CAUSE=""
 	if [[ $status -ne 0 || $(sed -n 1p "$EVID/stdout") != "$full 23:59:60 UTC" &&
 		$(sed -n 1p "$EVID/stdout") != "$next 00:00:00 UTC" ]]; then
 		expect_finished || return 1
-		hint "handout step 4 and the Background section: seconds run 0-60; 60 is a leap second"
+		hint "handout step 4 and the Background section: seconds run 0-60 (60 is a leap second), and L, the leap flag, may be 0, 1 or 2 (this reply has L = 1)"
+		cp "$EVID/stdout" "$EVID/leap.stdout"
+		cp "$EVID/stderr" "$EVID/leap.stderr"
+		local st=$status
+		run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+		if [[ $verdict == ok && $status -ne 0 ]]; then
+			cause "a reply with L = 1 was refused: L, the leap flag, is 0 (none), 1 (a second added) or 2 (one removed) this month (the Background's table); check its form, one digit, not that it is 0 (step 4)"
+			printf '%s\n' "(the grader then sent \"$(visible "$plain")\\n\", an ordinary time with L = 1: gettime refused that too, exit status $status; stderr: $(head -c 300 "$EVID/stderr"))" >"$EVID/leap.probe"
+		fi
+		mv "$EVID/stdout" "$EVID/plain-l1.stdout"
+		mv "$EVID/stderr" "$EVID/plain-l1.stderr"
+		cp "$EVID/leap.stdout" "$EVID/stdout"
+		cp "$EVID/leap.stderr" "$EVID/stderr"
+		status=$st
+		local probe=()
+		[[ -s $EVID/leap.probe ]] && probe=("$(cat "$EVID/leap.probe")")
 		fail FAIL "a leap second (23:59:60) is a real time: gettime should print it, and exit 0" \
 			"sent:     \"$(visible "$text")\\n\"" \
 			"expected: $full 23:59:60 UTC (or $next 00:00:00 UTC)" \
 			"got:      exit status $status; stdout:" "$(show "$EVID/stdout")" \
-			"stderr:" "$(show "$EVID/stderr")"
+			"stderr:" "$(show "$EVID/stderr")" "${probe[@]}"
 		return 1
 	fi
 }
@@ -483,15 +581,31 @@ multi_story() {
 	asan_run "a flood of NIST lines" -m flood || return 1
 }
 
-@test "[2] warns when the server reports bad health, and still prints the time" {
-	hint "handout step 4 gives the health field; main() warns on stderr when it is not 0"
-	local offset
-	offset=$(random_offset ahead)
-	start_peer daytimed -H 2 -o "$offset"
-	run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
-	expect_exit 0 || explain_run || return 1
-	expect_time_output "$offset" "$(tolerance)"
-	expect_stderr_says "a warning that the server's health is 2"
+@test "[2] warns when the server reports bad health (H = 2, H = 9), and still prints the time" {
+	hint "handout step 4 gives the health field, one digit (0-9); main() warns on stderr when it is not 0"
+	L01_CASE=health
+	local offset h
+	for h in 2 9; do
+		L01_HEALTH=$h
+		offset=$(random_offset ahead)
+		start_peer daytimed -H "$h" -o "$offset"
+		run_client "$QUICK" "$SL_BIN" 127.0.0.1 "$PEER_PORT"
+		if ! expect_exit 0; then
+			echo "(the health digit H was $h: any digit 0-9 is NIST's; 0 means healthy, any other the time may be off, and the time is still printed with a warning)" >>"$EVID/message"
+			explain_run
+			return 1
+		fi
+		expect_time_output "$offset" "$(tolerance)" || return 1
+		expect_stderr_says "a warning that the server's health is $h" || return 1
+		if ! grep -q "^gettime: ." "$EVID/stderr"; then
+			fail FAIL "the warning goes to stderr as 'gettime: ...' (the handout's Background: everything but the two lines goes to stderr, as gettime: what failed: why)" \
+				"the server sent: $(sent)" \
+				"got on stderr:" "$(show "$EVID/stderr")" "$(reproduce)"
+			return 1
+		fi
+		mv "$EVID/stdout" "$EVID/health-$h.stdout"
+		mv "$EVID/stderr" "$EVID/health-$h.stderr"
+	done
 }
 
 @test "[4] runs clean under valgrind (no memory errors or leaks), on its failure paths too" {
@@ -542,7 +656,7 @@ multi_story() {
 
 # The last test: its two runs started in setup_file (lab01_deadline_start)
 # and have gone on in the background meanwhile.
-@test "[6] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)" {
+@test "[4] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)" {
 	hint "handout step 3: fix the deadline once, before the loop; poll() only for the time left, and when that is <= 0 time is up"
 	local run ended story
 	for run in silent stopped; do
