@@ -104,10 +104,12 @@ bench: all
 serve: peers
 	@grader/tools/serve $(if $(SRC),-s "$(SRC)") $(if $(PORT),-p "$(PORT)")
 
-# make demo [N=12] [BIN=webserver] [SERVE=1]: the class exchange rehearsed on
-# this machine, a web server a student on its own loopback address.
-demo: peers solutions
-	@grader/tools/demo $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") $(if $(SERVE),-s)
+# make demo [N=12] [BIN=webserver] [EXCHANGE=exchange] [SERVE=1]: the class
+# exchange rehearsed on this machine, a web server a student on its own
+# loopback address.
+demo: all
+	@grader/tools/demo $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") \
+		$(if $(EXCHANGE),-e "$(EXCHANGE)") $(if $(SERVE),-s)
 
 grade-all:
 	@echo "make $@: not built yet (it arrives with the instructor tools)" >&2; exit 2
