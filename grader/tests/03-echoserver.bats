@@ -199,7 +199,7 @@ $(show "$EVID/sent.txt" 200)" \
 	hint "handout step 4: when recv() returns 0 the client is done: stop and close() the connection (with fork, the parent closes its copy too)"
 	start_echoserver 10
 	talk 1 -e -H -m "${LECTURE}Fine, thanks.\\r\\n"
-	closing_cause
+	grep -q 'reset-by-server' "$TALK" || closing_cause
 	expect_echo "'Hello, how are you?\\r\\nFine, thanks.\\r\\n', then shutdown(SHUT_WR): the client's end of stream" \
 		"every byte back, then the server closes the connection (the client's recv() returns 0)"
 }
@@ -210,9 +210,13 @@ $(show "$EVID/sent.txt" 200)" \
 	seed=$(random_number 1 2000000000)
 	start_echoserver 15
 	talk 2 -e -n 4194304 -s "$seed" -o "$EVID/received.bin"
-	((TALK_STATUS == 0)) || diff=$(binary_difference "$seed" 4194304 "$EVID/received.bin")
+	local slow=""
+	if ((TALK_STATUS != 0)); then
+		diff=$(binary_difference "$seed" 4194304 "$EVID/received.bin")
+		slow=$(slow_echo 4194304 "$EVID/received.bin")
+	fi
 	expect_echo --basic "4194304 bytes of binary data (seed $seed), sending and reading at the same time" \
-		"the same 4194304 bytes back, in order" ${diff:+"$diff"}
+		"the same 4194304 bytes back, in order" ${diff:+"$diff"} ${slow:+"$slow"}
 }
 
 @test "[3] listens on IPv6 with -a ::1" {
@@ -428,8 +432,12 @@ $(show "$EVID/sent.txt" 200)" \
 	start_echoserver --shortio 3000 15
 	talk 3 -e -n 1048576 -s "$seed" -o "$EVID/received.bin"
 	expect_shortio_loaded
+	# Nothing cut short: sends that never asked for more than one byte
+	# (the shim moves 1 to MAX, so a call of 1 byte is never cut; a 1-byte
+	# buffer makes every recv() and send() one), then the echo alone is
+	# judged; or sends by sendmsg() or writev(), which the shim leaves alone.
 	if (($(shortio_count send moved) + $(shortio_count write moved) == 0)); then
-		((TALK_STATUS == 0)) &&
+		((TALK_STATUS == 0)) && (($(shortio_count recv moved) + $(shortio_count read moved) > 0)) &&
 			skip "the grader's partial-I/O shim cut none of the server's send() or write() calls short (does it send with sendmsg() or writev()?), so this test cannot judge its send loop (0 points)"
 	fi
 	((TALK_STATUS == 0)) && return 0
@@ -437,6 +445,9 @@ $(show "$EVID/sent.txt" 200)" \
 	story=$(shortio_story send)
 	[[ -n $story ]] || story=$(shortio_story write | sed 's/send()/write()/g')
 	diff=$(binary_difference "$seed" 1048576 "$EVID/received.bin")
+	local slow
+	slow=$(slow_echo 1048576 "$EVID/received.bin")
+	[[ -n $slow ]] && story=$slow
 	if grep -q 'first difference' "$TALK" && [[ -n $story ]]; then
 		cause "a short send() was taken for the whole buffer: send_all() must loop until all n bytes have gone (step 4)"
 	fi
@@ -479,7 +490,7 @@ $(show "$EVID/sent.txt" 200)" \
 @test "[3] does not report EINTR as an error while clients come and go" {
 	hint "handout steps 3 and 5: sigaction() with SA_RESTART for SIGCHLD, and an accept() that fails with EINTR returns -1 quietly: a child that ended is no error"
 	start_echoserver 15
-	talk 1 --total 4 -e -k 10 -m "$LECTURE"
+	talk 1 --total "$(lab03_limit 4 2)" -e -k 10 -m "$LECTURE"
 	((TALK_STATUS == 0)) && talk 1 -e -c 10 -m "$LECTURE"
 	wait_quiet 1
 	local n
@@ -551,7 +562,7 @@ $(show "$EVID/sent.txt" 200)" \
 
 @test "[3] lets 20 clients connect at the same moment (listen backlog)" {
 	hint "handout step 1: listen()'s backlog is how many connections the kernel completes and queues while the server is busy; 5 or 1 is tiny: BACKLOG 128 (or SOMAXCONN)"
-	local main i n=0 retries
+	local main i n=0 retries backlog
 	start_echoserver 20
 	wait_quiet 1
 	main=$(server_main_pid)
@@ -560,22 +571,32 @@ $(show "$EVID/sent.txt" 200)" \
 	# handshakes, as many as the backlog has room for.  (A busy server,
 	# or a burst of clients, has the same effect for a moment.)
 	kill -STOP "$main"
-	background 20 burst "$SL_PEERS/tcpclient" -e -q -c 20 -m "$LECTURE" -C "$(ms 4)" \
-		-t "$(ms 2)" -L "$EVID/burst.log" "$HOST" "$PORT"
+	background 20 burst "$SL_PEERS/tcpclient" -e -q -c 20 -m "$LECTURE" -C "$(ms "$(lab03_limit 4 2)")" \
+		-t "$(ms "$(lab03_limit 2 1)")" -L "$EVID/burst.log" "$HOST" "$PORT"
 	for ((i = 0; i < 20; i++)); do
 		n=$(grep -c 'connected to' "$EVID/burst.log" 2>/dev/null || true)
 		((n >= 20)) && break
 		sleep "$(scaled 0.05)"
 	done
+	# the backlog listen() set (Linux: tx_queue of the listening socket)
+	backlog=$(listen_queue "$PORT")
+	[[ $backlog == *" "* ]] && backlog=${backlog#* } || backlog=""
 	kill -CONT "$main"
 	wait "$BG_PID" 2>/dev/null || true
 	TALK="$EVID/burst.out" TALK_STATUS=0
 	TALK_CMD="build/peers/tcpclient -e -q -c 20 -m 'Hello, how are you?\\r\\n' $HOST $PORT"
 	[[ $(cat "$EVID/burst.status" 2>/dev/null) == "exit 0" ]] || TALK_STATUS=1
-	expect_echo "20 clients connected at the same moment, each 'Hello, how are you?\\r\\n'" "each its echo"
+	local queued=""
+	[[ -n $backlog ]] && queued="the listening socket's backlog is $backlog (ss -ltn): $( ((backlog >= 20)) && echo "room for all 20, so the backlog is not the problem; what went wrong comes after accept()" || echo "too small for 20")"
+	expect_echo "20 clients connected at the same moment, each 'Hello, how are you?\\r\\n'" "each its echo" ${queued:+"$queued"}
 	((n >= 20)) && return 0
+	if [[ -n $backlog ]] && ((backlog >= 20)); then
+		fail FAIL "with the server busy for a moment (the grader stopped it, SIGSTOP), 20 clients connected at once: only $n got in within $(scaled 1) s, though the listening socket's backlog is $backlog (ss -ltn)" \
+			"(the machine may be very busy: try again)"
+		return 1
+	fi
 	retries=$(grep -c 'again' "$EVID/burst.log" || true)
-	cause "listen() with a tiny backlog: the kernel queues only that many connections, and the others wait and try again; BACKLOG 128 (step 1)"
+	cause "listen() with a tiny backlog${backlog:+ ($backlog)}: the kernel queues only that many connections, and the others wait and try again; BACKLOG 128 (step 1)"
 	fail FAIL "with the server busy for a moment (the grader stopped it, SIGSTOP), 20 clients connected at once: only $n got in within $(scaled 1) s; the kernel dropped the others, which had to try again ($retries attempts in all)" \
 		"expected: all 20 queued by the kernel at once: a backlog of 20 or more (the starter's BACKLOG is 128)"
 }
@@ -626,8 +647,8 @@ $(show "$EVID/sent.txt" 200)" \
 	t0=$(date +%s%N)
 	# Two clients: the first may still get the descriptor of an accept()
 	# that was already waiting; the second finds none left.
-	background 20 clients "$SL_PEERS/tcpclient" -e -c 2 -m "$LECTURE" -C "$(ms 4)" \
-		-t "$(ms 3)" -L "$EVID/clients.log" "$HOST" "$PORT"
+	background 20 clients "$SL_PEERS/tcpclient" -e -c 2 -m "$LECTURE" -C "$(ms "$(lab03_limit 4 2)")" \
+		-t "$(ms "$(lab03_limit 3 2)")" -L "$EVID/clients.log" "$HOST" "$PORT"
 	sleep "$(scaled 1)"
 	l1=$(wc -l <"$EVID/server.stderr")
 	c1=$(cpu_ticks "$main")
@@ -639,7 +660,10 @@ $(show "$EVID/sent.txt" 200)" \
 	cpu=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v e="$elapsed" 'BEGIN { printf "%d\n", 100 * c / hz / e }')
 	printf '%s\n' "descriptor limit lowered to $low (from $soft) for $elapsed s: $lines lines on stderr, $cpu % of a CPU" >"$EVID/emfile.txt"
 	if ((lines > 50)) || ((cpu > 50)); then
-		cause "no pause after accept() failed with EMFILE: it fails again at once, in a tight loop; nanosleep() 100 ms before returning (step 3)"
+		local rate pause
+		rate=$(awk -v l="$lines" -v e="$elapsed" 'BEGIN { printf "%d\n", (e > 0 ? l / e : l) }')
+		pause=$(awk -v r="$rate" 'BEGIN { p = (r > 0 ? 1000 / r : 0); if (p >= 1) printf "%.0f ms\n", p; else printf "%.0f microseconds\n", p * 1000 }')
+		cause "accept() failed with EMFILE about $rate times a second (a pause of $pause at most, where 100 ms makes 10 a second): pause about 100 ms: nanosleep() with tv_nsec = 100000000 (step 3)"
 		fail FAIL "with no descriptor left for accept() (the grader lowered the server's limit to $low for $elapsed s while 2 clients waited), the server wrote $lines lines on stderr and used $cpu % of a CPU" \
 			"expected: a line and a pause of about 100 ms after each failed accept(): about 10 lines a second, and the CPU idle" \
 			"the first of those lines:" "$(sed -n "$((l0 + 1)),$((l0 + 3))p" "$EVID/server.stderr" | head -c 600 | sed -e 's/^/  | /')" \
@@ -789,7 +813,7 @@ $(show "$EVID/sent.txt" 200)" \
 	need_shortio
 	local procs held cpu c0 c1 hz main pids
 	start_echoserver --shortio 0,recv-reset=1 15
-	talk 2 -H -m "$LECTURE"
+	talk 1 -H -m "$LECTURE"
 	expect_shortio_loaded
 	grep -q ' \(recv\|read\) fd=.* ECONNRESET' "$EVID/shortio.log" ||
 		skip "the grader's shim made none of the server's recv() or read() calls fail, so this test cannot judge (0 points)"
@@ -806,7 +830,7 @@ $(show "$EVID/sent.txt" 200)" \
 		return 0
 	fi
 	cause "an error of recv() other than EINTR was retried: ECONNRESET means the client is gone; warn, leave the loop and close() (step 4)"
-	fail FAIL "the grader's shim made every recv() of the server fail with ECONNRESET (a reset connection); up to $(scaled 1.3) s later the server holds $held connection(s) in $procs process(es), using $cpu % of a CPU" \
+	fail FAIL "the grader's shim made every recv() of the server fail with ECONNRESET (a reset connection); soon after, the server holds $held connection(s) in $procs process(es), using $cpu % of a CPU" \
 		"expected: that client ended at once: its connection closed, its process or thread gone, the CPU idle" \
 		"got (the grader's client, which sent 'Hello, how are you?\\r\\n' and waited for the close):" "$(talk_report 4)" \
 		"$(server_tree)" "its stderr:" "$(server_said 6)" \
