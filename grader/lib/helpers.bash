@@ -77,9 +77,14 @@ sl_setup() {
 	SL_HINT=""
 }
 
-# Called after every test: stop every server the test started.
+# Called after every test: stop every server the test started, all told
+# at once (then each waited for, and killed if it lingers), so that a test
+# with many servers waits about once.
 sl_teardown() {
 	local pid
+	for pid in "${SL_SERVERS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || :
+	done
 	for pid in "${SL_SERVERS[@]}"; do
 		stop_process "$pid"
 	done
@@ -261,7 +266,7 @@ contain() { "${SL_PEERS:?}/contain" "$@"; }
 # stop_process PID: stop a contained program (and all it started).
 stop_process() {
 	local pid="$1" i
-	kill -TERM "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null # it may have ended already: then only reaped
 	for ((i = 0; i < 500; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01

@@ -46,22 +46,7 @@ setup() {
 	fresh_folder work
 }
 
-# The test's servers are told to stop all at once, so that sl_teardown,
-# which waits for each in turn, waits about once.
-teardown() {
-	local pid i
-	for pid in "${SL_SERVERS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || :
-	done
-	for ((i = 0; i < 100; i++)); do
-		for pid in "${SL_SERVERS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && break
-		done
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.005
-	done
-	sl_teardown
-}
+teardown() { sl_teardown; }
 
 # ---- helpers of this lab ------------------------------------------------
 
