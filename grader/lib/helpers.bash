@@ -119,7 +119,25 @@ hint() {
 # names is kept.  The report shows it in place of the test's hint, and
 # when one cause fails several tests, names it first and once.
 cause() {
-	[[ -s $EVID/cause ]] || printf '%s\n' "$1" >"$EVID/cause"
+	[[ -s $EVID/cause ]] && return 0
+	# a starter's placeholder, still there, comes before whatever else
+	sl_stub_cause && return 0
+	printf '%s\n' "$1" >"$EVID/cause"
+}
+
+# sl_stub_cause: if the program said that a step of the starter is not
+# written yet, that is the cause (recorded); else false.
+sl_stub_cause() {
+	local f stub
+	for f in "$EVID/stderr" "$EVID/server.stderr"; do
+		[[ -f $f ]] || continue
+		stub=$(grep -oE '([A-Za-z_][A-Za-z0-9_]*\(\) is not written yet \(steps? [0-9-]+\)|step [0-9]+ is not written yet(: [^|]*)?)' "$f" | head -1)
+		if [[ -n $stub ]]; then
+			printf '%s\n' "$stub" >"$EVID/cause"
+			return 0
+		fi
+	done
+	return 1
 }
 
 # sl_diagnose: find the root cause in the evidence, where it shows: a
@@ -127,15 +145,7 @@ cause() {
 # (step 3)"), or what the lab's own lab_diagnose finds (each lab's tests
 # may define one).  Called by fail.
 sl_diagnose() {
-	local f stub
-	for f in "$EVID/stderr" "$EVID/server.stderr"; do
-		[[ -f $f ]] || continue
-		stub=$(grep -oE '([A-Za-z_][A-Za-z0-9_]*\(\) is not written yet \(steps? [0-9-]+\)|step [0-9]+ is not written yet(: [^|]*)?)' "$f" | head -1)
-		if [[ -n $stub ]]; then
-			cause "$stub"
-			return 0
-		fi
-	done
+	sl_stub_cause && return 0
 	if declare -F lab_diagnose >/dev/null; then
 		lab_diagnose || true
 	fi
@@ -384,7 +394,11 @@ server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 SL_HANGS_BEFORE_SHORT=3
 SL_SHORT_LIMIT=0.5
 sl_hang_file() { printf '%s/sl-hangs\n' "${BATS_RUN_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}"; }
-sl_hangs() { wc -l <"$(sl_hang_file)" 2>/dev/null | tr -d ' ' || echo 0; }
+sl_hangs() {
+	local f
+	f=$(sl_hang_file)
+	if [[ -f $f ]]; then wc -l <"$f" | tr -d ' '; else echo 0; fi
+}
 
 # run_client [--valgrind] [--stdin FILE] [--shortio SPEC] [--hosts FILE]
 # SECONDS PROGRAM [ARGS...]: run the program under test to completion, for
