@@ -410,7 +410,7 @@ expect_run() {
 		case $code in
 		0) why="every classmate delivered, so the exit status is 0" ;;
 		1) why="some classmates did not deliver, so the exit status is 1 (0 only when all did)"
-		   [[ $status == 0 ]] && cause "exit 0 although some classmates did not deliver: exit 1 unless collected N of M has N = M (main(), step 7)" ;;
+		   [[ $status == 0 ]] && cause "exit 0 although some classmates did not deliver: main() exits with what print_table() returns, so print_table() must return how many delivered, N of collected N of M (step 7)" ;;
 		esac
 		failing FAIL "expected exit status $code, got $status: $why"
 		return 1
