@@ -450,6 +450,40 @@ run_client() {
 	esac
 }
 
+# split_run_options ARGS...: a lab's wrapper of run_client takes the same
+# leading options (--valgrind, and --NAME VALUE for the others): they go to
+# RUN_OPTS, the rest of ARGS to RUN_REST.
+split_run_options() {
+	RUN_OPTS=() RUN_REST=()
+	while [[ ${1:-} == --* ]]; do
+		if [[ $1 == --valgrind ]]; then
+			RUN_OPTS+=("$1")
+			shift
+		else
+			RUN_OPTS+=("$1" "$2")
+			shift 2
+		fi
+	done
+	RUN_REST=("$@")
+}
+
+# fail_no_ready_line EXPECTED: the server under test never printed the
+# ready line EXPECTED: say why, as far as the evidence shows (it exited;
+# its stdout is empty, so the line sits in stdio's buffer), and fail.
+fail_no_ready_line() {
+	local why="the ready line is missing or different"
+	if ! server_alive; then
+		why="the server exited ($(cat "$EVID/server.status" 2>/dev/null)) without its ready line"
+	elif [[ ! -s $EVID/server.stdout ]]; then
+		why="nothing on stdout: into a file or a pipe, stdout is block-buffered, and printf's line waits in the buffer until fflush(stdout)"
+		cause "nothing on stdout while the server runs: fflush(stdout) right after printing the ready line (step 2)"
+	fi
+	fail FAIL "$why" "command:  $(cat "$EVID/server.command")" \
+		"expected on stdout: $1" \
+		"got on stdout:" "$(show "$EVID/server.stdout")" \
+		"on stderr:" "$(show "$EVID/server.stderr")"
+}
+
 # expect_finished: the client ended by itself (no timeout, no crash).
 expect_finished() {
 	case $verdict in

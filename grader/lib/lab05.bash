@@ -152,22 +152,12 @@ sandbox() {
 # with ARGS in a fresh sandbox for at most SECONDS; sets ELAPSED (seconds,
 # as a decimal), RUN_ARGS, and what run_client sets.
 exchange() {
-	local opts=() t0 t1
-	while [[ $1 == --* ]]; do
-		if [[ $1 == --valgrind ]]; then
-			opts+=("$1")
-			shift
-		else
-			opts+=("$1" "$2")
-			shift 2
-		fi
-	done
-	local limit="$1"
-	shift
-	RUN_ARGS=("$@")
+	local t0 t1
+	split_run_options "$@"
+	RUN_ARGS=("${RUN_REST[@]:1}")
 	sandbox || return 1
 	t0=${EPOCHREALTIME/[.,]/}
-	run_client "${opts[@]}" "$limit" "$SL_BIN" "$@"
+	run_client "${RUN_OPTS[@]}" "${RUN_REST[0]}" "$SL_BIN" "${RUN_ARGS[@]}"
 	t1=${EPOCHREALTIME/[.,]/}
 	ELAPSED=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.2f\n", us / 1e6 }')
 	echo "$ELAPSED" >"$EVID/elapsed"

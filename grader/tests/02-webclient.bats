@@ -88,20 +88,9 @@ serve() {
 # webclient with ARGS for at most SECONDS (see run_client: --shortio,
 # --hosts, --valgrind), remembering ARGS for "to reproduce".
 webclient() {
-	local opts=()
-	while [[ $1 == --* ]]; do
-		if [[ $1 == --valgrind ]]; then
-			opts+=("$1")
-			shift
-		else
-			opts+=("$1" "$2")
-			shift 2
-		fi
-	done
-	local limit="$1"
-	shift
-	RUN_ARGS=("$@")
-	run_client "${opts[@]}" "$limit" "$SL_BIN" "$@"
+	split_run_options "$@"
+	RUN_ARGS=("${RUN_REST[@]:1}")
+	run_client "${RUN_OPTS[@]}" "${RUN_REST[0]}" "$SL_BIN" "${RUN_ARGS[@]}"
 }
 
 

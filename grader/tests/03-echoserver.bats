@@ -38,17 +38,7 @@ expect_ready_line() {
 		server_alive || break
 		sleep "$(scaled 0.05)"
 	done
-	local why="the ready line is missing or different"
-	if ! server_alive; then
-		why="the server exited ($(cat "$EVID/server.status" 2>/dev/null)) without its ready line"
-	elif [[ ! -s $EVID/server.stdout ]]; then
-		why="nothing on stdout: into a file or a pipe, stdout is block-buffered, and printf's line waits in the buffer until fflush(stdout)"
-		cause "nothing on stdout while the server runs: fflush(stdout) right after printing the ready line (step 2)"
-	fi
-	fail FAIL "$why" "command:  $(cat "$EVID/server.command")" \
-		"expected on stdout: Server is ready on $1" \
-		"got on stdout:" "$(show "$EVID/server.stdout")" \
-		"on stderr:" "$(show "$EVID/server.stderr")"
+	fail_no_ready_line "Server is ready on $1"
 }
 
 # text_messages COUNT SIZE SEED FILE: COUNT lines of SIZE bytes each
