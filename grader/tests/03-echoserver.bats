@@ -255,12 +255,15 @@ $(show "$EVID/sent.txt" 200)" \
 	# The idle client stays connected while 4 others come and go: a
 	# SIGCHLD handler that blocks in waitpid() until every child has ended
 	# waits for the idle client's child, and accepts nobody meanwhile.
-	talk 1 -e -I 1 -P -k 4 -m "$LECTURE"
+	# Each waits 0.15 s before it sends, so that the child of the one
+	# before has surely ended (and its SIGCHLD been handled) before the
+	# last is accepted, however loaded the machine.
+	talk 1 -e -I 1 -P -k 4 -i "$(ms 0.15)" -m "$LECTURE"
 	local stuck=""
 	if ((TALK_STATUS != 0)) && grep -q '^conn 1: .*echo ok$' "$TALK"; then
 		stuck="the first client after the idle one got its echo, a later one did not: is the server stuck in its SIGCHLD handler? waitpid(-1, NULL, 0) waits until a child ends, the idle client's too; with WNOHANG it returns at once (handout step 5)"
 	fi
-	expect_echo "a first client connects and sends nothing, and stays connected while 4 more, one after another, each send 'Hello, how are you?\\r\\n'" \
+	expect_echo "a first client connects and sends nothing, and stays connected while 4 more, one after another, each wait 0.15 s, then send 'Hello, how are you?\\r\\n'" \
 		"each of the 4 gets its echo within $(scaled 1) s while the first sits idle (conn 0, the idle one, is listed last)" \
 		${stuck:+"$stuck"}
 }
