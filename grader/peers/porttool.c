@@ -67,7 +67,27 @@ static int cmd_free(const char *host)
 	return 0;
 }
 
-/* Wait until HOST:PORT accepts, or MS pass, or PID dies. */
+/* Whether PID has ended: gone, or (Linux) a zombie its parent has not
+ * reaped yet: the shell that started it may be the one waiting on us. */
+static int has_ended(long pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int zombie = 0;
+
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	/* "PID (COMM) STATE ...": COMM may hold spaces and parentheses */
+	if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		zombie = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
+/* Wait until HOST:PORT accepts, or MS pass, or PID ends. */
 static int cmd_wait(const char *host, const char *port, long ms, long pid)
 {
 	long long deadline = peer_now_ms() + ms;
@@ -78,7 +98,7 @@ static int cmd_wait(const char *host, const char *port, long ms, long pid)
 			close(fd);
 			return 0;
 		}
-		if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		if (pid > 0 && has_ended(pid))
 			return 3;
 		if (peer_now_ms() >= deadline)
 			return 1;
