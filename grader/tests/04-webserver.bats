@@ -762,18 +762,22 @@ stall() {
 
 @test "[4] leaks no descriptor over 1,000 requests with a limit of 32" {
 	hint "handout steps 7 to 10: close() the file on every path, the error paths too, and every connection once it is answered"
-	local main base n200 n404 n403 n400 now
+	local main base n200 n404 n403 n400 now name
 	start_web --nofile 32 30 || return 1
 	main=$(server_main_pid)
 	base=$(fd_count "$main")
-	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 500 -q -H -t "$(ms 3)" \
-		-m 'GET /hello.txt HTTP/1.0\r\n\r\n' -A "$EVID/all-200.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k200.out" 2>&1 3>&- 4>&- || true
-	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 200 -q -H -t "$(ms 3)" \
-		-m 'GET /missing.txt HTTP/1.0\r\n\r\n' -A "$EVID/all-404.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k404.out" 2>&1 3>&- 4>&- || true
-	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 200 -q -H -t "$(ms 3)" \
-		-m 'GET /link-out HTTP/1.0\r\n\r\n' -A "$EVID/all-403.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k403.out" 2>&1 3>&- 4>&- || true
-	"$SL_PEERS/contain" -t "$(scaled 20)" -- "$SL_PEERS/tcpclient" -k 100 -q -H -t "$(ms 3)" \
-		-m 'HELLO\r\n\r\n' -A "$EVID/all-400.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k400.out" 2>&1 3>&- 4>&- || true
+	# Each batch runs only when every answer before it came: once the
+	# server has run out of descriptors the rest would only wait.
+	local batch want path ok=1
+	for batch in 200:500:/hello.txt 404:200:/missing.txt 403:200:/link-out 400:100:; do
+		IFS=: read -r name want path <<<"$batch"
+		((ok)) || { : >"$EVID/all-$name.bin"; continue; }
+		local msg="GET $path HTTP/1.0\\r\\n\\r\\n"
+		[[ -z $path ]] && msg='HELLO\r\n\r\n'
+		"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -k "$want" -q -H -t "$(ms 3)" \
+			-m "$msg" -A "$EVID/all-$name.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/k$name.out" 2>&1 3>&- 4>&- || true
+		(($(grep -ac '^HTTP/1\.[01] ' "$EVID/all-$name.bin" || true) == want)) || ok=0
+	done
 	n200=$(grep -ac '^HTTP/1\.[01] 200' "$EVID/all-200.bin" || true)
 	n404=$(grep -ac '^HTTP/1\.[01] 404' "$EVID/all-404.bin" || true)
 	n403=$(grep -acE '^HTTP/1\.[01] 40[34]' "$EVID/all-403.bin" || true)
@@ -783,9 +787,12 @@ stall() {
 	if ((n200 == 500 && n404 == 200 && n403 == 200 && n400 == 100)) && [[ -z $base || $now -le $((base + 1)) ]]; then
 		return 0
 	fi
+	local untried=()
+	((ok)) || untried=("(a batch runs only once the one before it was answered in full: the 0s after a short count were not tried)")
 	fail FAIL "1,000 requests one after another to a server limited to 32 open descriptors: 500 GET /hello.txt, 200 GET /missing.txt, 200 GET /link-out (a symlink out), 100 'HELLO'" \
 		"expected: 500 answers 200, 200 answers 404, 200 answers 403 or 404, 100 answers 400; a server that closes what it opens needs only a few descriptors" \
 		"got: $n200, $n404, $n403 and $n400 such answers$([[ -n $base && -n $now ]] && echo "; the server holds $now descriptors now, $base before")" \
+		"${untried[@]}" \
 		"the first GET /hello.txt answers that were not 200 (all-200.bin in the evidence folder):" \
 		"$(grep -a '^HTTP/' "$EVID/all-200.bin" | grep -v ' 200' | sort | uniq -c | head -3 | sed 's/^/  /')" \
 		"its stderr:" "$(show "$EVID/server.stderr" 400)" \
