@@ -34,7 +34,7 @@ SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call progra
 STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)))
 
 .PHONY: all peers solutions starters-bin grade test starters dist clean \
-	demo serve bench grade-all
+	demo serve bench grade-all fuzz
 
 all: peers solutions starters-bin
 
@@ -91,6 +91,7 @@ dist:
 	@git ls-files | grep -v -e '^solutions/' -e '^grader/mutants/' \
 		-e '^grader/tests/hidden/.*\.bats$$' -e '^grader/selftest/' -e '^\.ci/' \
 		-e '^grader/tools/selftest$$' -e '^grader/tools/mkstarter$$' -e '^grader/tools/bench$$' \
+		-e '^grader/fuzz/' -e '^grader/tools/fuzz$$' \
 		-e '^AUTHORING\.md$$' \
 		| tar -cf - -T - | tar -xf - -C $(BUILD)/dist/socketlab
 	@tar -czf $(BUILD)/dist/socketlab.tar.gz -C $(BUILD)/dist socketlab
@@ -98,6 +99,12 @@ dist:
 
 bench: all
 	@grader/tools/bench
+
+# make fuzz [SECONDS=15]: libFuzzer on lab 04's request parser and path
+# check (grader/fuzz/), after replaying every saved crash; a new crash is
+# kept in grader/fuzz/regressions/ (grader/tools/fuzz says more).
+fuzz:
+	@grader/tools/fuzz $(if $(SECONDS),-s $(SECONDS))
 
 # make serve [SRC=your-webserver.c] [PORT=8080]: your lab 04 server on every
 # interface, serving labs/05-class-exchange/share/myData.txt to classmates.
