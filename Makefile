@@ -34,7 +34,7 @@ SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call progra
 STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)))
 
 .PHONY: all peers solutions starters-bin grade test starters dist clean \
-	demo serve bench grade-all fuzz
+	demo serve bench grade-all fuzz interop
 
 all: peers solutions starters-bin
 
@@ -100,11 +100,18 @@ dist:
 bench: all
 	@grader/tools/bench
 
-# make fuzz [SECONDS=15]: libFuzzer on lab 04's request parser and path
-# check (grader/fuzz/), after replaying every saved crash; a new crash is
-# kept in grader/fuzz/regressions/ (grader/tools/fuzz says more).
+# make fuzz [FUZZ_SECONDS=300]: libFuzzer on lab 04's request parser and
+# path check (grader/fuzz/), each FUZZ_SECONDS, after replaying every saved
+# crash; a new crash is kept in grader/fuzz/regressions/ (make test fuzzes
+# 15 s each; grader/tools/fuzz says more).
+FUZZ_SECONDS ?= 300
 fuzz:
-	@grader/tools/fuzz $(if $(SECONDS),-s $(SECONDS))
+	@grader/tools/fuzz -s $(FUZZ_SECONDS)
+
+# make interop [SRC=webserver.c]: curl, wget, Python's http.client and
+# headless Chromium against lab 04's server (build/interop/transcript.md).
+interop: peers
+	@grader/tools/interop $(if $(SRC),-s $(SRC))
 
 # make serve [SRC=your-webserver.c] [PORT=8080]: your lab 04 server on every
 # interface, serving labs/05-class-exchange/share/myData.txt to classmates.
