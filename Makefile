@@ -125,8 +125,13 @@ demo: all
 	@grader/tools/demo $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") \
 		$(if $(EXCHANGE),-e "$(EXCHANGE)") $(if $(SERVE),-s)
 
-grade-all:
-	@echo "make $@: not built yet (it arrives with the instructor tools)" >&2; exit 2
+# make grade-all LAB=NN SUBMISSIONS=DIR [JOBS=N] [TEST=regex]: one C file
+# (or folder) a student, JOBS at a time (default: the cores), into
+# build/gradebook-labNN.csv and build/gradebook-labNN/NAME.txt.
+grade-all: peers
+	@test -n "$(LAB)" -a -n "$(SUBMISSIONS)" || \
+		{ echo "usage: make grade-all LAB=NN SUBMISSIONS=DIR [JOBS=N] [TEST=regex]" >&2; exit 2; }
+	@grader/tools/grade-all $(if $(JOBS),-j $(JOBS)) $(if $(TEST),-t '$(TEST)') $(LAB) $(SUBMISSIONS)
 
 clean:
 	rm -rf $(BUILD)
