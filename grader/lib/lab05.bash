@@ -32,6 +32,7 @@ class_reset() {
 	CLASS_NAMES=() CLASS_HOSTS=() CLASS_PORTS=() CLASS_WANT=() CLASS_ARGS=()
 	CLASS_LENS=() CLASS_SEEDS=() CLASS_LOGS=() CLASS_PIDS=() CLASS_PFILES=()
 	CLASS_LINES=() CLASS_WHAT=() CLASS_AS=()
+	L05_MKDIRS=()
 }
 
 # l05_next_host: the next classmate's address (127.0.0.20, .21, ... where
@@ -92,6 +93,35 @@ member_on() {
 	CLASS_WHAT+=("$5") CLASS_LENS+=("${6:-0}") CLASS_ARGS+=("") CLASS_SEEDS+=("")
 	CLASS_LOGS+=("${7:-}") CLASS_PIDS+=("") CLASS_PFILES+=("") CLASS_LINES+=("") CLASS_AS+=("")
 	CLASS_N=$((CLASS_N + 1))
+}
+
+# l05_full_queue HOST PORT [HOST PORT...]: make each HOST:PORT a listener
+# that never accepts, its queue filled by 130 idle connections, so that
+# the kernel drops every further SYN there, as an absent laptop does.
+# Skips the test where that cannot be arranged.
+l05_full_queue() {
+	local args=("$@") k i pids=()
+	for ((k = 0; k < ${#args[@]}; k += 2)); do
+		background 20 "taken-$k" "$SL_PEERS/porttool" taken "${args[k]}" "${args[k + 1]}"
+		pids+=("$BG_PID")
+	done
+	for ((k = 0; k < ${#args[@]}; k += 2)); do
+		for ((i = 0; i < 300; i++)); do
+			grep -q ready "$EVID/taken-$k.out" 2>/dev/null && break
+			kill -0 "${pids[k / 2]}" 2>/dev/null || break
+			sleep 0.01
+		done
+		grep -q ready "$EVID/taken-$k.out" 2>/dev/null ||
+			skip "the grader could not listen on ${args[k]} port ${args[k + 1]}, so an unanswered SYN cannot be made there (0 points); run the test again"
+		background 20 "filler-$k" "$SL_PEERS/tcpclient" -I 130 -C 15000 -t 15000 -l 18 "${args[k]}" "${args[k + 1]}"
+	done
+	for ((k = 0; k < ${#args[@]}; k += 2)); do
+		for ((i = 0; i < 20; i++)); do
+			sleep 0.05
+			! "$SL_PEERS/porttool" wait "${args[k]}" "${args[k + 1]}" 100 >/dev/null 2>&1 && continue 2
+		done
+		skip "the grader could not fill the accept queue of ${args[k]}:${args[k + 1]} here, so an unanswered SYN cannot be made (0 points)"
+	done
 }
 
 # class_ready: wait (at most 3 s) until every classmate's server listens.
@@ -156,11 +186,38 @@ exchange() {
 	split_run_options "$@"
 	RUN_ARGS=("${RUN_REST[@]:1}")
 	sandbox || return 1
+	local d
+	for d in "${L05_MKDIRS[@]}"; do
+		mkdir -p "$WORK/$d"
+	done
 	t0=${EPOCHREALTIME/[.,]/}
 	run_client "${RUN_OPTS[@]}" "${RUN_REST[0]}" "$SL_BIN" "${RUN_ARGS[@]}"
 	t1=${EPOCHREALTIME/[.,]/}
 	ELAPSED=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.2f\n", us / 1e6 }')
 	echo "$ELAPSED" >"$EVID/elapsed"
+}
+
+# l05_quick ARGS...: one quick run of exchange with ARGS in the sandbox
+# folder that the last exchange made (WORK), for a test that makes dozens
+# of runs that end at once (rosters with a bad line): no shim, no
+# valgrind, a limit of 2 s; sets status and verdict as run_client does,
+# and RUN_ARGS.
+l05_quick() {
+	local limit
+	RUN_ARGS=("$@")
+	limit=$(scaled 2)
+	(($(sl_hangs) >= SL_HANGS_BEFORE_SHORT)) && limit=$(scaled "$SL_SHORT_LIMIT")
+	SL_CLIENT_LIMIT=$limit SL_CLIENT_VALGRIND="" SL_CLIENT_SHORTENED=""
+	printf '%s\n' "$SL_BIN $*" >"$EVID/command"
+	status=0
+	contain -t "$limit" -k 0.2 -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "$SL_BIN" "$@" \
+		</dev/null >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
+	verdict=$(<"$EVID/status")
+	case $verdict in
+	timeout) echo x >>"$(sl_hang_file)" ;;
+	signal*) ;;
+	*) verdict=ok ;;
+	esac
 }
 
 # reproduce: how to replay the last run by hand (the class's servers on
@@ -351,13 +408,24 @@ expect_files() {
 				return 1
 			fi
 			expect_same "$EVID/expected-$name" "$f" "$out/$name.txt" "$i" || return 1
-		elif [[ -e $f ]]; then
+		elif [[ -e $f && ! -d $f ]]; then # a folder there is a test's own (L05_MKDIRS)
 			l05_file_cause "$i" "$f"
 			failing FAIL "$name did not deliver (expected ${CLASS_WANT[i]//|/ or }; its server: ${CLASS_WHAT[i]}), yet $out/$name.txt exists ($(wc -c <"$f" | tr -d ' ') bytes)" \
 				"only a whole body is saved under the final name: write $name.txt.part and rename it when the body is complete"
 			return 1
 		fi
 	done
+}
+
+# expect_no_part OUTDIR: no NAME.txt.part is left in OUTDIR after the run.
+expect_no_part() {
+	local left
+	left=$(cd "$WORK/$1" 2>/dev/null && find . -name '*.part' | sed 's|^\./||' | sort | paste -sd ' ' -)
+	[[ -z $left ]] && return 0
+	cause "a failed fetch left its .part file: when a fetch fails, or rename() does, close the .part and unlink() it (output_finish(), step 5)"
+	failing FAIL "after the run, $1 still holds $left: a fetch that failed (or whose rename() failed) must remove its .part" \
+		"files in $1: $(ls -A "$WORK/$1" 2>/dev/null | paste -sd ' ' -)"
+	return 1
 }
 
 # l05_file_cause I FILE: why classmate I, who failed, left FILE.
@@ -416,7 +484,9 @@ expect_run() {
 lab_diagnose() {
 	local err="$EVID/stderr"
 	if grep -q "Interrupted system call" "$err" 2>/dev/null; then
-		if grep -q "sending.*Interrupted system call" "$err"; then
+		if grep -q "connect.*Interrupted system call" "$err"; then
+			cause "connect() failed with EINTR, which only means a signal came: the handshake goes on; wait for it with wait_ready(POLLOUT) as for EINPROGRESS (connect_one(), step 2)"
+		elif grep -q "sending.*Interrupted system call" "$err"; then
 			cause "send() failed with EINTR, which only means a signal came: send again (send_all(), step 3)"
 		else
 			cause "a call failed with EINTR, which only means a signal came: recv() again (recv_some(), step 4), poll() again (wait_ready(), step 2)"

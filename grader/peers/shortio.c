@@ -37,6 +37,14 @@
  *   close-fail=1      every close() of a regular file above stderr closes
  *                     it, then fails with EIO (a full disk or a network
  *                     file system can report a lost write only there)
+ *   connect-eintr=N   every Nth connect() (1: every one) is made, then
+ *                     fails with EINTR, as when a signal comes during it:
+ *                     the handshake goes on (POSIX), the program must wait
+ *                     for it as for EINPROGRESS (a connect() that failed
+ *                     at once keeps its own error)
+ *   poll-eintr=N      every Nth poll() that would wait fails at once with
+ *                     EINTR, as when a signal comes (the program must look
+ *                     at its clock and poll() again)
  *
  * FILE gets one line when the library loads in a program ("PID shortio
  * loaded in PATH: ..."), so a test can prove it was there, then one line
@@ -66,6 +74,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -89,9 +98,9 @@ static atomic_ulong calls;   /* calls changed, for eintr= and the seed */
 static atomic_ulong logged;
 static unsigned long seed = 1;
 static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
-static long socket_fail_at, close_errno, close_fail;
+static long socket_fail_at, close_errno, close_fail, connect_eintr_every, poll_eintr_every;
 static struct in_addr unreachable, unreachable_net; /* 0.0.0.0: none */
-static atomic_ulong listens, spawns, accepts, socket_reads, sockets;
+static atomic_ulong listens, spawns, accepts, socket_reads, sockets, connects, polls;
 
 /* ---- the real functions --------------------------------------------- */
 
@@ -110,6 +119,7 @@ static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)
 static int (*real_socket)(int, int, int);
 static int (*real_close)(int);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
 #define REAL(name) real_##name
 
 /* next(NAME, SLOT): the next definition of NAME after this library.
@@ -222,6 +232,7 @@ __attribute__((constructor)) static void shortio_init(void)
 	NEXT(socket);
 	NEXT(close);
 	NEXT(connect);
+	NEXT(poll);
 #endif
 	if (spec == NULL || (max_move = strtol(spec, &end, 10)) < 0 || end == spec)
 		return;
@@ -241,7 +252,9 @@ __attribute__((constructor)) static void shortio_init(void)
 			   !option(&p, "recv-reset=", &recv_reset_at) &&
 			   !option(&p, "socket-fail=", &socket_fail_at) &&
 			   !option(&p, "close-errno=", &close_errno) &&
-			   !option(&p, "close-fail=", &close_fail)) {
+			   !option(&p, "close-fail=", &close_fail) &&
+			   !option(&p, "connect-eintr=", &connect_eintr_every) &&
+			   !option(&p, "poll-eintr=", &poll_eintr_every)) {
 			break;
 		}
 	}
@@ -492,7 +505,31 @@ EXPORT_INT(connect)(int fd, const struct sockaddr *to, socklen_t len)
 			return -1;
 		}
 	}
+	if (active && connect_eintr_every > 0) {
+		int r = REAL(connect)(fd, to, len);
+
+		if ((r == 0 || errno == EINPROGRESS) &&
+		    (atomic_fetch_add(&connects, 1) + 1) % (unsigned long)connect_eintr_every == 0) {
+			log_line("connect fd=%d %s, reported as EINTR\n", fd,
+				 r == 0 ? "connected" : "EINPROGRESS");
+			errno = EINTR;
+			return -1;
+		}
+		return r;
+	}
 	return REAL(connect)(fd, to, len);
+}
+
+EXPORT_INT(poll)(struct pollfd *fds, nfds_t n, int timeout)
+{
+	if (active && poll_eintr_every > 0 && timeout != 0 &&
+	    (atomic_fetch_add(&polls, 1) + 1) % (unsigned long)poll_eintr_every == 0) {
+		if (atomic_fetch_add(&logged, 1) < LOG_LINES)
+			log_line("poll nfds=%lu timeout=%d EINTR\n", (unsigned long)n, timeout);
+		errno = EINTR;
+		return -1;
+	}
+	return REAL(poll)(fds, n, timeout);
 }
 
 #if defined(__APPLE__)
@@ -512,4 +549,5 @@ INTERPOSE(pthread_create);
 INTERPOSE(socket);
 INTERPOSE(close);
 INTERPOSE(connect);
+INTERPOSE(poll);
 #endif

@@ -10,10 +10,10 @@
 # runs in a fresh sandbox folder; the tests read its table by
 # whitespace-separated fields (a header line optional, any widths), check
 # every NAME.txt byte for byte, and that nothing is written outside
-# OUTDIR.  They check the SPEC only: how the class is fetched at once
-# (threads, poll(), processes), the wording of messages, whether a
-# duplicate name is an error, whether a .part stays after a failure, are
-# the program's own.  100 points.
+# OUTDIR.  They check the SPEC and the handout's contract only: how the
+# class is fetched at once (threads, poll(), processes), the wording of
+# messages, whether a duplicate name is an error, the status of a body
+# that cannot be saved, are the program's own.  100 points.
 # shellcheck disable=SC2154,SC2030,SC2031,SC2034,SC2153,SC2012 # verdict and status are set by run_client (helpers.bash), SL_PEERS by the driver; CLASS_* are read by lab05.bash; each test runs in a subshell of its own
 
 bats_require_minimum_version 1.5.0
@@ -39,7 +39,7 @@ teardown() { sl_teardown; }
 
 # ---- the tests ----------------------------------------------------------
 
-@test "[3] prints usage for -h; exits 2 on bad usage or a roster it cannot read" {
+@test "[2] prints usage for -h; exits 2 on bad usage or a roster it cannot read" {
 	hint "What the program does, in the handout (main() in the starter does it): -h prints the usage, exit 0; no ROSTER, a bad -t, or a ROSTER that cannot be read: exit 2"
 	exchange "$QUICK" -h
 	expect_exit 0
@@ -63,7 +63,7 @@ teardown() { sl_teardown; }
 	done
 }
 
-@test "[5] collects every classmate of a class that is all present: NAME.txt byte for byte, all ok, exit 0" {
+@test "[4] collects every classmate of a class that is all present: NAME.txt byte for byte, all ok, exit 0" {
 	hint "handout steps 2 to 7: each classmate's body (after the header's blank line) is saved, byte for byte, as OUTDIR/NAME.txt; the table says ok for each, collected 5 of 5, exit 0"
 	member ana ok "$(random_number 20 300)"
 	member bo.chen ok "$(random_number 1000 9000)"
@@ -76,7 +76,7 @@ teardown() { sl_teardown; }
 	expect_run 2 0
 }
 
-@test "[4] sends GET /myData.txt HTTP/1.1 with Host HOST:PORT and Connection: close" {
+@test "[3] sends GET /myData.txt HTTP/1.1 with Host HOST:PORT and Connection: close" {
 	hint "handout step 3: the request line GET /myData.txt HTTP/1.1, a Host field with the roster's HOST:PORT, Connection: close, each line ending in \\r\\n, then an empty line"
 	member ana ok 300
 	member bo ok 400
@@ -110,7 +110,7 @@ teardown() { sl_teardown; }
 	expect_run 2 0
 }
 
-@test "[6] saves bodies framed by chunked coding, by the server closing (HTTP/1.0), and one of exactly 64 KiB" {
+@test "[5] saves bodies framed by chunked coding, by the server closing (HTTP/1.0), and one of exactly 64 KiB" {
 	hint "handout step 5: the three framings are given (copy_chunked(), copy_until_close(), copy_exactly()); every body byte goes through save_bytes(), and 65,536 bytes is not too large"
 	member ana ok "$(random_number 20000 60000)" -F chunked -c "$(random_number 50 3000)"
 	member bo ok "$(random_number 5000 30000)" -F close -V 1.0
@@ -122,7 +122,7 @@ teardown() { sl_teardown; }
 	expect_run 3 0
 }
 
-@test "[5] absent classmates (nobody listens) are refused: the others collected, collected N of M, exit 1" {
+@test "[4] absent classmates (nobody listens) are refused: the others collected, collected N of M, exit 1" {
 	hint "handout steps 2 and 7: a connect() that fails with ECONNREFUSED is refused; the others are still collected; exit 1 when some did not deliver"
 	member ana ok "$(random_number 200 3000)"
 	member bo refused 0
@@ -135,7 +135,7 @@ teardown() { sl_teardown; }
 	expect_run 3 1
 }
 
-@test "[5] stalled classmates (silent, or half a reply then nothing) are timeout at the deadline, with no NAME.txt" {
+@test "[4] stalled classmates (silent, or half a reply then nothing) are timeout at the deadline, with no NAME.txt" {
 	hint "handout steps 2 to 4: every wait goes through wait_ready(), poll() for the time left before the classmate's deadline; at the deadline the fetch ends as timeout and its .part is not renamed"
 	member ana ok "$(random_number 200 3000)"
 	member bo timeout 3000 -m stall
@@ -149,7 +149,7 @@ teardown() { sl_teardown; }
 	expect_run 1 1
 }
 
-@test "[4] a 404 is http-404 and a reply that is not HTTP is bad-response, neither saved" {
+@test "[3] a 404 is http-404 and a reply that is not HTTP is bad-response, neither saved" {
 	hint "handout steps 4 and 7: a reply whose status is not 2xx is http-NNN and its body is not saved; a reply that does not start HTTP/ is bad-response"
 	member ana ok "$(random_number 200 3000)"
 	member bo http-404 500 -S 404
@@ -161,7 +161,7 @@ teardown() { sl_teardown; }
 	expect_run 2 1
 }
 
-@test "[6] a body over 64 KiB is too-large, however it is framed (1 MiB by Content-Length, chunked, until close; 65,537 bytes), never saved" {
+@test "[5] a body over 64 KiB is too-large, however it is framed (1 MiB by Content-Length, chunked, until close; 65,537 bytes), never saved" {
 	hint "handout step 5: save_bytes() refuses the byte that would make the body larger than 64 KiB (65,536 bytes): too-large, and the .part is never renamed"
 	member ana ok "$(random_number 200 3000)"
 	member bo too-large 1048576
@@ -183,7 +183,7 @@ teardown() { sl_teardown; }
 	done
 }
 
-@test "[8] a class with 10 stalled and -t 2 is collected in under 3.5 s (all at once, one deadline in all)" {
+@test "[6] a class with 10 stalled and -t 2 is collected in under 3.5 s (all at once, one deadline in all)" {
 	hint "handout step 6: a thread per classmate (or one poll() over all): the class takes as long as its slowest member, one deadline, not one per stalled classmate"
 	local i limit
 	member ana ok "$(random_number 200 3000)"
@@ -208,7 +208,7 @@ teardown() { sl_teardown; }
 	expect_run 2 1
 }
 
-@test "[6] one deadline per classmate covers connect to last byte: a server that drips a byte every 100 ms is timeout at about -t 1" {
+@test "[5] one deadline per classmate covers connect to last byte: a server that drips a byte every 100 ms is timeout at about -t 1" {
 	hint "handout steps 2 and 4 and Common mistakes: the deadline is fixed once per classmate, when its fetch starts; every wait is for the time left until it (not a fresh timeout per recv())"
 	member ana ok "$(random_number 200 3000)"
 	member bo timeout 200 -d 100 -w 1
@@ -226,7 +226,7 @@ teardown() { sl_teardown; }
 	expect_run 1 1
 }
 
-@test "[3] an absent laptop that never answers the SYN (a full accept queue) is timeout at the deadline: connect() does not block" {
+@test "[2] an absent laptop that never answers the SYN (a full accept queue) is timeout at the deadline: connect() does not block" {
 	hint "handout step 2: the socket is made non-blocking before connect(); EINPROGRESS, then poll() for POLLOUT for the time left; a blocking connect() waits for the system's own timeout (minutes)"
 	local host port i
 	host=$(l05_next_host)
@@ -255,7 +255,7 @@ teardown() { sl_teardown; }
 	expect_run 1 1
 }
 
-@test "[4] prints the table in roster order, not the order the fetches finished in" {
+@test "[3] prints the table in roster order, not the order the fetches finished in" {
 	hint "handout step 7: print_table() walks the roster (list[0] to list[n-1]), whatever order the fetches ended in"
 	member late ok "$(random_number 2000 5000)" -b mid -B 400
 	member gone refused 0
@@ -267,7 +267,7 @@ teardown() { sl_teardown; }
 	expect_run 2 1
 }
 
-@test "[5] reads a roster with comments, blank lines, tabs, CR LF line ends and names like bo.chen, ..., a..b, -dash" {
+@test "[4] reads a roster with comments, blank lines, tabs, CR LF line ends and names like bo.chen, ..., a..b, -dash" {
 	hint "handout step 1: cut each line at '#', split it on spaces, tabs and \\r; skip lines with no words; a name is [A-Za-z0-9._-]+ (only . and .. are refused)"
 	member bo.chen ok "$(random_number 200 3000)"
 	member ... ok "$(random_number 200 3000)"
@@ -290,7 +290,7 @@ teardown() { sl_teardown; }
 	expect_run 2 0
 }
 
-@test "[4] fetches from an IPv6 classmate, [::1]:PORT, with Host: [::1]:PORT" {
+@test "[3] fetches from an IPv6 classmate, [::1]:PORT, with Host: [::1]:PORT" {
 	need_ipv6
 	hint "handout step 1: [IPv6]:PORT in the roster is host ::1, port PORT; getaddrinfo() with AF_UNSPEC; the table and the Host field write it [::1]:PORT"
 	member ana ok "$(random_number 200 3000)"
@@ -306,7 +306,7 @@ teardown() { sl_teardown; }
 	fi
 }
 
-@test "[3] uses port 8080 when the roster gives none" {
+@test "[2] uses port 8080 when the roster gives none" {
 	hint "handout step 1: NAME HOST without :PORT means port 8080 (DEFAULT_PORT)"
 	local k i host="" len
 	len=$(random_number 200 3000)
@@ -337,9 +337,9 @@ teardown() { sl_teardown; }
 	expect_run 2 0
 }
 
-@test "[5] refuses bad names (../x, ../../y, ., .., a/b, an escape code) on stderr with exit 2, writing nothing anywhere" {
-	hint "handout step 1: name_ok() is a whitelist, letters, digits, '.', '_' and '-', and never . or ..; a bad name is reported (naming the line) and never becomes a path; a bad roster exits 2"
-	local bad tag
+@test "[4] refuses bad names (../x, ., .., a/b, UTF-8 letters, every punctuation mark but . _ -, control bytes) on stderr with exit 2, writing nothing anywhere" {
+	hint "handout step 1: name_ok() is a whitelist, letters, digits, '.', '_' and '-' (ASCII), and never . or ..; a bad name is reported (naming the line) and never becomes a path; a bad roster exits 2"
+	local bad tag c taken=() all
 	member ana ok "$(random_number 200 3000)"
 	class_ready || return 1
 	# a good roster first: a program that refuses every roster proves nothing
@@ -347,30 +347,133 @@ teardown() { sl_teardown; }
 	exchange "$QUICK" -o out "$ROSTER"
 	expect_run 2 0 || { echo "(this test needs an exchange that reads a good roster: it runs one first)" >>"$EVID/message"; return 1; }
 	tag=$(random_number 1000 9999)
-	for bad in "../x$tag" "../../y$tag" . .. "a/b$tag" $'red\e[31m' "c\\d"; do
-		CLASS_LINES=("ana $(address 0)" "$bad $(address 0)")
-		CLASS_NAMES=(ana "$bad") CLASS_HOSTS+=("${CLASS_HOSTS[0]}") CLASS_PORTS+=("${CLASS_PORTS[0]}")
-		CLASS_N=2
-		write_roster
-		CLASS_N=1
-		exchange "$QUICK" -o out "$ROSTER"
-		expect_finished || return 1
-		if [[ $status -ne 2 || ! -s $EVID/stderr ]]; then
-			cause "a bad name was taken: name_ok() must accept only [A-Za-z0-9._-]+, never . or .., and a roster with a bad line exits 2 (step 1)"
-			failing FAIL "the roster names a classmate \"$(printf '%s' "$bad" | LC_ALL=C tr -c '[:print:]' '?')\": not a name ([A-Za-z0-9._-]+, never . or ..), so exchange must refuse it on stderr and exit 2" \
-				"got exit status $status"
-			return 1
-		fi
-		expect_nothing_outside out || return 1
-		if find "$WORK/out" -mindepth 1 ! -name ana.txt 2>/dev/null | grep -q .; then
-			failing FAIL "with the bad name \"$bad\" in the roster, exchange wrote into out: $(ls -A "$WORK/out" | paste -sd ' ' -)" \
+	# Every character outside [A-Za-z0-9._-] is tried, each in a name of
+	# its own (a roster a name, so that one refusal cannot hide another's
+	# acceptance), and all are reported at once: a blacklist that grows
+	# one character per run never gets there.  Not tried: blanks and '#',
+	# which end a word or start a comment, and NUL.
+	local -a names=("../x$tag" "../../y$tag" . .. "a/b$tag" $'red\e[31m' 'c\d' "José" "Zoë" "Μαρία" "$(printf 'x\xffy')" $'a\x01b' $'a\x7fb')
+	for c in '!' '"' '$' '%' '&' "'" '(' ')' '*' '+' ',' '/' ':' ';' '<' '=' '>' '?' '@' '[' "\\" ']' '^' '`' '{' '|' '}' '~'; do
+		names+=("p${c}q$tag")
+	done
+	rm -rf "$WORK/out"
+	for bad in "${names[@]}"; do
+		printf 'ana %s\n%s %s\n' "$(address 0)" "$bad" "$(address 0)" >"$EVID/roster.txt"
+		ROSTER="$EVID/roster.txt"
+		l05_quick -o out "$ROSTER"
+		expect_finished || { story >>"$EVID/message"; return 1; }
+		if sandbox_files | grep -qvE '^up/one/run/out(/ana\.txt(\.part)?)?$'; then
+			expect_nothing_outside out || return 1
+			failing FAIL "with the bad name \"$(printf '%s' "$bad" | LC_ALL=C tr -c '[:print:]' '?')\" in the roster, exchange wrote into out: $(ls -A "$WORK/out" | LC_ALL=C tr -c '[:print:]\n' '?' | paste -sd ' ' -)" \
 				"a bad name never becomes a path"
 			return 1
 		fi
+		if [[ $status -ne 2 || ! -s $EVID/stderr ]]; then
+			taken+=("\"$(printf '%s' "$bad" | LC_ALL=C tr -c '[:print:]' '?')\" (exit $status)")
+		fi
+		rm -rf "$WORK/out"
 	done
+	if ((${#taken[@]})); then
+		cause "a bad name was taken: name_ok() must accept only [A-Za-z0-9._-]+ (a whitelist of ASCII letters, digits and . _ -), never . or .., and a roster with a bad line exits 2 (step 1)"
+		fail FAIL "of ${#names[@]} bad names, each alone in a roster after a good line (\"ana $(address 0)\"), exchange took ${#taken[@]} (a bad name must be refused on stderr, with exit 2):" \
+			"$(printf '  %s\n' "${taken[@]}")" \
+			"(non-printing bytes are shown as ?; the UTF-8 letters are José, Zoë, Μαρία: letters, but not ASCII ones, and a file name that not every system stores alike)" \
+			"the last run's roster:" "$(show "$ROSTER" 300)" "its stderr:" "$(show "$EVID/stderr" 600)"
+		return 1
+	fi
+	# all of them in one roster: still nothing outside OUTDIR
+	all="$EVID/roster-all.txt"
+	{
+		printf 'ana %s\n' "$(address 0)"
+		for bad in "${names[@]}"; do
+			printf '%s %s\n' "$bad" "$(address 0)"
+		done
+	} >"$all"
+	ROSTER=$all
+	exchange "$QUICK" -o out "$ROSTER"
+	expect_finished || { story >>"$EVID/message"; return 1; }
+	if [[ $status -ne 2 ]]; then
+		failing FAIL "a roster with ${#names[@]} bad names (and ana) must be refused with exit 2, got $status"
+		return 1
+	fi
+	expect_nothing_outside out
 }
 
-@test "[4] tries every address of a name (sl-multi.test: the first refuses) within the deadline" {
+@test "[2] refuses bad addresses ([::1]x8080, [::1]:, [::1]:80x, HOST:, HOST:80x, HOST:0, HOST:65536) with exit 2" {
+	hint "handout step 1: parse_address() takes HOST, HOST:PORT, [IPV6], [IPV6]:PORT or a bare IPv6 address; after ']' only nothing or ':PORT' may come; PORT is digits, 1 to 65535 (parse_port()); anything else is a bad line: exit 2"
+	local bad taken=()
+	member ana ok "$(random_number 200 3000)"
+	class_ready || return 1
+	write_roster
+	exchange "$QUICK" -o out "$ROSTER"
+	expect_run 2 0 || { echo "(this test needs an exchange that reads a good roster: it runs one first)" >>"$EVID/message"; return 1; }
+	local h=${CLASS_HOSTS[0]} p=${CLASS_PORTS[0]}
+	for bad in "[::1]x$p" "[::1]:" "[::1]:${p}x" "[::1]]:$p" "[::1" "$h:" "$h:${p}x" "$h:0" "$h:65536" "$h:-$p" "$h:+$p"; do
+		printf 'ana %s\nbo %s\n' "$(address 0)" "$bad" >"$EVID/roster.txt"
+		ROSTER="$EVID/roster.txt"
+		l05_quick -o out "$ROSTER"
+		expect_finished || { story >>"$EVID/message"; return 1; }
+		if [[ $status -ne 2 || ! -s $EVID/stderr ]]; then
+			taken+=("\"$bad\" (exit $status)")
+		fi
+	done
+	if ((${#taken[@]})); then
+		cause "a malformed address was taken: after ']' only nothing or ':PORT' may come, and PORT is digits only, 1 to 65535 (parse_address(), parse_port(), step 1)"
+		fail FAIL "each of these addresses, alone in a roster line \"bo ADDRESS\" after a good line, is malformed and must be refused with exit 2; exchange took:" \
+			"$(printf '  %s\n' "${taken[@]}")" \
+			"the last run's stdout:" "$(show "$EVID/stdout" 600)" "its stderr:" "$(show "$EVID/stderr" 600)"
+		return 1
+	fi
+}
+
+@test "[2] a bare IPv6 address (::1, no brackets) and [::1] without a port are IPv6 on port 8080" {
+	need_ipv6
+	hint "handout, What the program does, and step 1: a bare ::1 (two ':' or more, no brackets) is all host, an IPv6 address; with no port, 8080; the table and the Host field write it [::1]:8080"
+	local i len listen="" v6="" k
+	len=$(random_number 200 3000)
+	# ::1 port 8080, or where that is taken, an IPv4-mapped IPv6 address
+	# (::ffff:127.0.0.65, a bare IPv6 address too) on a loopback alias
+	for k in ::1 65 66 67 68; do
+		if [[ $k == ::1 ]]; then
+			listen=::1 v6=::1
+		else
+			l05_aliases || break
+			listen=127.0.0.$k v6=::ffff:127.0.0.$k
+		fi
+		refuses "$listen" 8080 || { listen=""; continue; }
+		rm -f "$EVID/httpd-v6.port"
+		background 30 httpd-v6 "$SL_PEERS/httpd" -a "$listen" -p 8080 -P "$EVID/httpd-v6.port" \
+			-L "$EVID/httpd-v6.log" -Q "$EVID/request-v6" -l 30 -s 4243 -n "$len" -u /myData.txt
+		for ((i = 0; i < 200; i++)); do
+			[[ -s $EVID/httpd-v6.port ]] && break
+			kill -0 "$BG_PID" 2>/dev/null || break
+			sleep 0.01
+		done
+		[[ -s $EVID/httpd-v6.port ]] && break
+		listen=""
+	done
+	[[ -n $listen ]] || skip "port 8080 is taken on ::1 and on every loopback address the grader tried, so the default port of a bare IPv6 address cannot be tested here (0 points)"
+	member_on hana ok "$v6" 8080 "httpd -a $listen -p 8080 -s 4243 -n $len -u /myData.txt" "$len" "$EVID/httpd-v6.log"
+	member_on ike ok "$v6" 8080 "the same server as hana's" "$len" "$EVID/httpd-v6.log"
+	"$SL_PEERS/datagen" 4243 "$len" >"$EVID/expected-hana"
+	cp "$EVID/expected-hana" "$EVID/expected-ike"
+	CLASS_SEEDS[0]=4243
+	CLASS_LINES[0]="hana $v6"
+	CLASS_LINES[1]="ike [$v6]"
+	write_roster
+	exchange "$QUICK" -o out "$ROSTER"
+	if [[ $status -eq 2 ]]; then
+		cause "a bare IPv6 address was refused: two ':' or more and no brackets means all of it is the host, IPv6, on port 8080 (parse_address(), step 1)"
+	fi
+	expect_run 2 0 || return 1
+	if (($(tr -d '\r' <"$EVID/request-v6" | grep -cix "host:[[:space:]]*\[$v6\]:8080[[:space:]]*") != 2)); then
+		failing FAIL "both requests to [$v6]:8080 should carry \"Host: [$v6]:8080\" (brackets around an IPv6 address, the default port written)" \
+			"the server received:" "$(show "$EVID/request-v6")"
+		return 1
+	fi
+}
+
+@test "[3] tries every address of a name (sl-multi.test: the first refuses) within the deadline" {
 	hint "handout step 2: open_client() gives each address of getaddrinfo() its share of the time left; when connect() fails, close that socket and try the next"
 	two_address_name
 	member -a "$MULTI_LAST" multi ok "$(random_number 200 3000)"
@@ -390,7 +493,128 @@ teardown() { sl_teardown; }
 	fi
 }
 
-@test "[4] writes only OUTDIR/NAME.txt (default exchange-out, created if missing), nothing outside it" {
+@test "[4] a name with two addresses has one deadline for both: a first that swallows SYNs gets its share, one refused and one silent is timeout" {
+	hint "handout step 2: open_client() gives the i-th of N addresses ms_until(deadline) / (N - i), so a silent first address leaves the second its chance, and all of them together never take more than the one deadline; the status: the deadline passed, timeout; else some refused, refused"
+	two_address_name
+	local ms_share limit
+	# share: MULTI_FIRST swallows every SYN, MULTI_LAST serves
+	member -a "$MULTI_LAST" share ok "$(random_number 200 3000)"
+	class_ready || return 1
+	# late: MULTI_FIRST refuses, MULTI_LAST swallows every SYN
+	member_on late timeout "$MULTI_LAST" "$(free_port "$MULTI_LAST")" "nothing listens on $MULTI_FIRST (refused); on $MULTI_LAST a full accept queue drops every SYN"
+	refuses "$MULTI_FIRST" "${CLASS_PORTS[1]}" ||
+		skip "something listens on $MULTI_FIRST port ${CLASS_PORTS[1]}, so that address cannot be made to refuse (0 points); run the test again"
+	l05_full_queue "$MULTI_FIRST" "${CLASS_PORTS[0]}" "$MULTI_LAST" "${CLASS_PORTS[1]}"
+	CLASS_AS[0]=$MULTI_NAME CLASS_AS[1]=$MULTI_NAME
+	write_roster
+	exchange --hosts "$HOSTS_FILE" 3 -t 1 -o out "$ROSTER"
+	expect_finished || { story >>"$EVID/message"; return 1; }
+	ms_share=$(table_rows | awk '$1 == "share" { print $5 }')
+	if [[ $(table_rows | awk '$1 == "share" { print $3 }') == timeout ]]; then
+		cause "the first address's wait went past its share: the i-th of N addresses waits ms_until(deadline) / (N - i), so a silent first one leaves the next its chance, and all of them together stay within the one deadline (open_client(), step 2)"
+	elif [[ $(table_rows | awk '$1 == "late" { print $3 }') == refused ]]; then
+		cause "refused although the deadline passed: when the last address's wait reached the deadline the status is timeout; refused only when the deadline did not pass and some address refused (open_client(), step 2)"
+	fi
+	expect_run 1 1 || { echo "($MULTI_NAME has two addresses in a private /etc/hosts: $MULTI_FIRST, which getaddrinfo gives first, then $MULTI_LAST; share's server listens on $MULTI_LAST, and on $MULTI_FIRST a full accept queue drops every SYN)" >>"$EVID/message"; return 1; }
+	limit=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(900 * k) }')
+	if [[ $ms_share =~ ^[0-9]+$ ]] && ((ms_share > limit)); then
+		cause "each address got a whole deadline of its own: the deadline is the classmate's, fixed once; the i-th of N addresses gets ms_until(deadline) / (N - i) of what is left (open_client(), step 2)"
+		failing FAIL "share's first address swallows its SYN, so with -t 1 it gets half the deadline (about 500 ms) and the second address delivers at about 500 ms; share's MS is $ms_share (more than $limit): the two addresses took more than their one deadline"
+		return 1
+	fi
+}
+
+@test "[3] connect() and poll() interrupted by a signal (EINTR) are waited through, not failures (the shim)" {
+	need_shortio
+	hint "handout step 2: connect() failing with EINTR is like EINPROGRESS: the handshake goes on, wait_ready() for POLLOUT; poll() failing with EINTR: look at the clock and poll() again (wait_ready())"
+	member ana ok "$(random_number 2000 5000)"
+	member bo ok "$(random_number 2000 5000)" -F chunked -c 300
+	member carmen ok "$(random_number 200 3000)" -b mid -B 100
+	class_ready || return 1
+	write_roster
+	exchange --shortio 0,connect-eintr=1,poll-eintr=2 "$QUICK" -o out "$ROSTER"
+	expect_finished || { story >>"$EVID/message"; return 1; }
+	expect_shortio_loaded
+	# (a roster refused, exit 2, is a failure of its own, below)
+	if [[ $status -ne 2 ]] && ! grep -q "connect fd=.*reported as EINTR" "$EVID/shortio.log"; then
+		skip "the program never called connect() where the grader's shim could see it, so no EINTR could be made (0 points)"
+	fi
+	if ! expect_run 2 0; then
+		{
+			echo "the grader's shim made every connect() report EINTR (the connection still went on) and every second poll() that would wait fail at once with EINTR:"
+			grep -m 4 -E "connect fd|poll nfds" "$EVID/shortio.log" | sed 's/^[0-9]* /  /'
+		} >>"$EVID/message"
+		return 1
+	fi
+}
+
+@test "[2] a classmate that sends something else than HTTP and holds the connection open is bad-response at once, not at the deadline" {
+	hint "handout step 4: recv_header() checks after every recv() that the reply starts with HTTP/ (or a start of it): an SSH server's banner on port 8080 is bad-response at once, without waiting for a blank line that never comes"
+	printf 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n' >"$EVID/banner"
+	member ana ok "$(random_number 200 3000)"
+	member bo bad-response 0 -A "$EVID/banner" -m hold
+	class_ready || return 1
+	write_roster
+	exchange "$QUICK" -t 3 -o out "$ROSTER"
+	if [[ $verdict == timeout ]] || [[ $(table_rows | awk '$1 == "bo" { print $3 }') == timeout ]]; then
+		cause "the reply is checked for HTTP/ only once the header is whole: a server that is not HTTP never sends the blank line; check the first bytes after every recv() (recv_header(), step 4)"
+	fi
+	expect_run 2 1 || { printf '%s\n' "(bo's server sends an SSH banner, \"SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n\", then holds the connection open)" >>"$EVID/message"; return 1; }
+}
+
+@test "[3] leaves no NAME.txt.part behind: not when the body is too large or cut short, not when rename() fails (NAME.txt is a folder)" {
+	hint "handout step 5: a fetch that fails closes its .part and unlink()s it; output_finish(): close() or rename() fails: say so, unlink() the .part"
+	member ana ok "$(random_number 200 3000)"
+	member bo 'bad-response|unreachable|refused|timeout|too-large' "$(random_number 200 3000)"
+	member carmen too-large 1048576 -F chunked
+	member dmitri bad-response "$(random_number 2000 9000)" -m short
+	member eun-ji bad-response "$(random_number 2000 9000)" -m badchunk
+	class_ready || return 1
+	write_roster
+	L05_MKDIRS=(out/bo.txt)
+	exchange "$QUICK" -o out "$ROSTER"
+	expect_run 2 1 || { echo "(out/bo.txt was a folder before the run, so a rename() to it fails: EISDIR)" >>"$EVID/message"; return 1; }
+	expect_no_part out
+}
+
+@test "[3] 12 classmates at once, each reply dripped in pieces, each saved byte for byte (nothing shared between fetches)" {
+	hint "handout step 6: each fetch has its own struct fetch, buffer and .part on its own thread's stack (or its own struct in a poll() loop); a static buffer or struct is shared by every thread at once"
+	local i f
+	for ((i = 1; i <= 12; i++)); do
+		case $((i % 3)) in
+		0) f=length ;;
+		1) f=chunked ;;
+		2) f=close ;;
+		esac
+		member "mate-$i" ok "$(random_number 2000 6000)" -F "$f" -c 700 -d 15 -w "$(random_number 300 700)"
+	done
+	class_ready || return 1
+	write_roster
+	exchange "$QUICK" -t 3 -o out "$ROSTER"
+	expect_run 3 0
+}
+
+@test "[3] a thread that cannot be started (pthread_create() fails: the shim) costs nothing: that classmate is still fetched" {
+	need_shortio
+	hint "handout step 6: if pthread_create() fails, complain() and fetch that classmate in the main thread (fetch_classmate()); join only the threads that started"
+	member ana ok "$(random_number 200 3000)"
+	member bo ok "$(random_number 200 3000)"
+	member carmen ok "$(random_number 200 3000)" -F chunked
+	member dmitri ok "$(random_number 200 3000)"
+	class_ready || return 1
+	write_roster
+	exchange --shortio 0,spawn-fail=2 "$QUICK" -o out "$ROSTER"
+	expect_shortio_loaded
+	if [[ $verdict != ok || $status -ne 0 ]] && grep -q "EAGAIN" "$EVID/shortio.log"; then
+		cause "a failed pthread_create() was not handled: when it returns non-zero, complain() and fetch that classmate in the main thread, and never pthread_join() a thread that did not start (fetch_all(), step 6)"
+	fi
+	if ! expect_run 2 0; then
+		grep -m 2 "EAGAIN" "$EVID/shortio.log" | sed 's/^[0-9]* /the grader'"'"'s shim made this call fail: /' >>"$EVID/message"
+		return 1
+	fi
+}
+
+@test "[3] writes only OUTDIR/NAME.txt (default exchange-out, created if missing), nothing outside it" {
 	hint "handout, What the program does: OUTDIR (default exchange-out) is created if missing; each body goes to OUTDIR/NAME.txt and nowhere else"
 	member ana ok "$(random_number 200 3000)"
 	member bo ok "$(random_number 200 3000)"
@@ -401,7 +625,7 @@ teardown() { sl_teardown; }
 	expect_run 2 1 exchange-out
 }
 
-@test "[5] survives short reads and writes and EINTR (the shim: at most 3 bytes a call, every 4th interrupted)" {
+@test "[4] survives short reads and writes and EINTR (the shim: at most 3 bytes a call, every 4th interrupted)" {
 	need_shortio
 	hint "handout steps 3 and 4: send_all() sends the rest after a short send(), recv_some() returns what came; EINTR means try again; EAGAIN means wait_ready(), then again"
 	member ana ok "$(random_number 2000 5000)"
@@ -441,7 +665,7 @@ teardown() { sl_teardown; }
 	expect_run 3 1
 }
 
-@test "[4] leaks no descriptor per absent classmate (valgrind --track-fds, 8 absent)" {
+@test "[3] leaks no descriptor per absent classmate (valgrind --track-fds, 8 absent)" {
 	need_valgrind
 	hint "handout step 2: connect_one() closes the socket on every failure path (keep errno across close()): an absent classmate must not cost a descriptor"
 	local i
@@ -461,9 +685,9 @@ teardown() { sl_teardown; }
 	fi
 }
 
-@test "[5] runs clean under valgrind on a class with every status (no memory errors, no definite leaks)" {
+@test "[4] runs clean under valgrind on a class with every status (no memory errors, no definite leaks)" {
 	need_valgrind
-	hint "handout steps 2 to 7: freeaddrinfo() on every path, every buffer inside its bounds, every thread joined before main() reads its result"
+	hint "handout steps 2 to 7: freeaddrinfo() on every path, every buffer inside its bounds, every thread pthread_join()ed in fetch_all() (step 6) before it returns"
 	member ana ok "$(random_number 2000 9000)"
 	member bo ok "$(random_number 2000 9000)" -F chunked
 	member carmen refused 0
