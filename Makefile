@@ -85,20 +85,54 @@ starters:
 	done
 
 # The student kit: no solutions, no mutants (they are patches of the
-# solutions), no hidden tests, no self-test material.
+# solutions), no hidden tests, no self-test material, no instructor tools.
+# Its README is README.md up to "## For instructors", without the blocks
+# between <!-- instructor-only --> and <!-- /instructor-only --> and the
+# lines marked <!-- instructor -->; in its Makefile the instructors'
+# targets (KIT_LEAVES_OUT) say so and stop.  The self-test unpacks and
+# grades it (grader/selftest/checks-dist.bash).
+KIT_LEAVES_OUT := test starters dist bench fuzz gradescope
 dist:
 	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/socketlab
 	@git ls-files | grep -v -e '^solutions/' -e '^grader/mutants/' \
 		-e '^grader/tests/hidden/.*\.bats$$' -e '^grader/selftest/' -e '^\.ci/' \
 		-e '^grader/tools/selftest$$' -e '^grader/tools/mkstarter$$' -e '^grader/tools/bench$$' \
 		-e '^grader/fuzz/' -e '^grader/tools/fuzz$$' \
-		-e '^AUTHORING\.md$$' \
+		-e '^grader/tools/gradescope$$' -e '^grader/gradescope/' \
+		-e '^AUTHORING\.md$$' -e '^README\.md$$' -e '^Makefile$$' \
+		| while IFS= read -r f; do if [ -e "$$f" ]; then printf '%s\n' "$$f"; fi; done \
 		| tar -cf - -T - | tar -xf - -C $(BUILD)/dist/socketlab
+	@awk '/^## For instructors/ { exit } \
+		/^<!-- instructor-only -->/ { skip = 1; next } \
+		/^<!-- \/instructor-only -->/ { skip = 0; next } \
+		skip || /<!-- instructor -->/ { next } \
+		/^[ \t]*$$/ { blank = 1; next } \
+		{ if (blank && printed) print ""; blank = 0; printed = 1; print }' \
+		README.md >$(BUILD)/dist/socketlab/README.md
+	@awk -v leave="$(KIT_LEAVES_OUT)" 'BEGIN { n = split(leave, t, " "); for (i = 1; i <= n; i++) gone[t[i]] = 1 } \
+		skip && /^\t/ { next } \
+		{ skip = 0 } \
+		/^#   make [a-z-]+/ && ($$3 in gone) { next } \
+		/^#/ || (held != "" && /^([A-Z_]+ *[:?]?=|\.PHONY:)/) { held = held $$0 "\n"; next } \
+		match($$0, /^[a-z-]+:/) && (substr($$0, 1, RLENGTH - 1) in gone) { \
+			name = substr($$0, 1, RLENGTH - 1); held = ""; print name ":"; \
+			print "\t@echo \"make " name " is an instructor tool: the student kit does not have it (make grade LAB=01 grades your lab)\" >&2; exit 2"; \
+			skip = 1; next } \
+		{ printf "%s", held; held = ""; print }' Makefile >$(BUILD)/dist/socketlab/Makefile
 	@tar -czf $(BUILD)/dist/socketlab.tar.gz -C $(BUILD)/dist socketlab
 	@echo "$(BUILD)/dist/socketlab.tar.gz: $$(tar -tzf $(BUILD)/dist/socketlab.tar.gz | grep -vc '/$$') files"
 
 bench: all
 	@grader/tools/bench
+
+# make gradescope LAB=04: build/gradescope/lab04-webserver.zip, the lab's
+# Gradescope autograder (setup.sh, run_autograder, the grader and its
+# tests, hidden ones included; grader/tools/gradescope says more).
+.PHONY: gradescope
+gradescope:
+	@test -n "$(LAB)" || { echo "usage: make gradescope LAB=01" >&2; exit 2; }
+	@test -x grader/tools/gradescope || { echo "make gradescope is an instructor tool: the student kit does not have it" >&2; exit 2; }
+	@grader/tools/gradescope "$(LAB)"
 
 # make fuzz [FUZZ_SECONDS=300]: libFuzzer on lab 04's request parser and
 # path check (grader/fuzz/), each FUZZ_SECONDS, after replaying every saved
