@@ -484,7 +484,10 @@ expect_run() {
 lab_diagnose() {
 	local err="$EVID/stderr"
 	if grep -q "Interrupted system call" "$err" 2>/dev/null; then
-		if grep -q "connect.*Interrupted system call" "$err"; then
+		# the EINTR test says which call its shim interrupted (L05_EINTR)
+		if [[ ${L05_EINTR:-} == poll ]]; then
+			cause "poll() failed with EINTR, which only means a signal came: look at the clock and poll() again for the time that is left (wait_ready(), step 2)"
+		elif [[ ${L05_EINTR:-} == connect ]] || grep -q "connect.*Interrupted system call" "$err"; then
 			cause "connect() failed with EINTR, which only means a signal came: the handshake goes on; wait for it with wait_ready(POLLOUT) as for EINPROGRESS (connect_one(), step 2)"
 		elif grep -q "sending.*Interrupted system call" "$err"; then
 			cause "send() failed with EINTR, which only means a signal came: send again (send_all(), step 3)"

@@ -42,6 +42,10 @@
  *                     the handshake goes on (POSIX), the program must wait
  *                     for it as for EINPROGRESS (a connect() that failed
  *                     at once keeps its own error)
+ *   send-pace=US      every send() or write() the shim touches waits US
+ *                     microseconds first: with a small MAX, a message then
+ *                     takes long to send, and threads that share a buffer
+ *                     overwrite it while it goes out
  *   poll-eintr=N      every Nth poll() that would wait fails at once with
  *                     EINTR, as when a signal comes (the program must look
  *                     at its clock and poll() again)
@@ -99,6 +103,7 @@ static atomic_ulong logged;
 static unsigned long seed = 1;
 static long listen_delay_ms, listen_fail_at, spawn_fail_at, accept_abort_at, recv_reset_at;
 static long socket_fail_at, close_errno, close_fail, connect_eintr_every, poll_eintr_every;
+static long send_pace_us;	/* send-pace=US: each send()/write() waits first */
 static struct in_addr unreachable, unreachable_net; /* 0.0.0.0: none */
 static atomic_ulong listens, spawns, accepts, socket_reads, sockets, connects, polls;
 
@@ -254,7 +259,8 @@ __attribute__((constructor)) static void shortio_init(void)
 			   !option(&p, "close-errno=", &close_errno) &&
 			   !option(&p, "close-fail=", &close_fail) &&
 			   !option(&p, "connect-eintr=", &connect_eintr_every) &&
-			   !option(&p, "poll-eintr=", &poll_eintr_every)) {
+			   !option(&p, "poll-eintr=", &poll_eintr_every) &&
+			   !option(&p, "send-pace=", &send_pace_us)) {
 			break;
 		}
 	}
@@ -296,6 +302,13 @@ static ssize_t shorten(const char *op, int fd, size_t len)
 {
 	unsigned long n = atomic_fetch_add(&calls, 1) + 1, x;
 	size_t allowed;
+
+	if (send_pace_us > 0 && (op[0] == 's' || op[0] == 'w')) {
+		struct timespec ts = { send_pace_us / 1000000, send_pace_us % 1000000 * 1000L };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			continue;
+	}
 
 	if (eintr_every > 0 && n % (unsigned long)eintr_every == 0) {
 		if (atomic_fetch_add(&logged, 1) < LOG_LINES)
