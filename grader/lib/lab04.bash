@@ -58,6 +58,8 @@ lab04_make_site() {
 		printf 'a .%s file, %s\n' "$i" "$seed" >"$SITE/types/t.$i"
 	done
 	printf 'no extension, %s\n' "$seed" >"$SITE/types/README"
+	printf 'a legal name with two dots in it, %s\n' "$((seed % 7879))" >"$SITE/a..b.txt"
+	mkfifo "$SITE/fifo" 2>/dev/null || true
 	ln -s ../secret.txt "$SITE/link-out"
 	ln -s .. "$SITE/dir-out"
 	ln -s ../site-evil/secret.txt "$SITE/link-sibling"
@@ -67,6 +69,24 @@ lab04_make_site() {
 	touch -d "@$(random_number 1000000000 1600000000)" "$SITE/hello.txt"
 	touch -d "@$(random_number 1000000000 1600000000)" "$SITE/index.html"
 	echo ready >"$base/ready"
+}
+
+# lab04_head_of_size N: a GET /hello.txt request head of exactly N bytes,
+# its blank line included (N >= 60), written with tcpclient's escapes.
+lab04_head_of_size() {
+	local n="$1" fixed=42 rest line="" i=0 x
+	rest=$((n - fixed - 2))
+	x=$(printf '%067d' 0)
+	local out="GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n"
+	while ((rest >= 80 + 16)); do
+		printf -v line 'X-Pad-%03d: %s\\r\\n' "$i" "$x"
+		out+=$line
+		rest=$((rest - 80))
+		i=$((i + 1))
+	done
+	# the last field: "X-Pad-last: " (12) + fill + CRLF (2)
+	out+="X-Pad-last: $(printf '%0*d' "$((rest - 14))" 0)\\r\\n\\r\\n"
+	printf '%s\n' "$out"
 }
 
 # ---- starting the server ------------------------------------------------
@@ -163,7 +183,9 @@ http() {
 	REPLY="$name.bin" REPLY_HEAD="$name.head" REPLY_BODY="$name.body"
 	REPLY_OPTS=("$@")
 	printf '%s\n' "$REQ" >"$name.request"
-	"$SL_PEERS/contain" -t "$(scaled "$secs" 1 1)" -k 0.2 -s "$name.status" -- \
+	# contain's limit is 0.5 s past the client's own, so that a client
+	# that times out says so (REPLY_END timeout) rather than being killed.
+	"$SL_PEERS/contain" -t "$(awk -v t="$(scaled "$secs" 1 1)" 'BEGIN { print t + 0.5 }')" -k 0.2 -s "$name.status" -- \
 		"$SL_PEERS/tcpclient" -H -C "$(ms 3)" -t "$(ms "$secs")" -l 60 -L "$name.log" \
 		-o "$REPLY" "$@" -m "$REQ" 127.0.0.1 "$PORT" \
 		</dev/null >"$name.out" 2>"$name.err" 3>&- 4>&- || true
@@ -316,6 +338,18 @@ epoch_of() {
 fd_count() {
 	[[ -d /proc/$1/fd ]] || return 0
 	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l | tr -d ' '
+}
+
+# group_fd_count PID: how many descriptors the processes of PID's process
+# group hold in all (a server that forks a child per client counts its
+# children's too); "" if unknown.
+group_fd_count() {
+	[[ -d /proc/$1/fd ]] || return 0
+	local p n=0
+	for p in $(ps -A -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'); do
+		n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	done
+	echo "$n"
 }
 
 # rss_kb PID: PID's resident memory in KiB (VmRSS); "" if unknown.

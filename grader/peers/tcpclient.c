@@ -129,6 +129,7 @@ struct options {
 	long conns, idle, rounds, chunk, delay_ms, idle_ms, watch_ms;
 	long timeout_ms, connect_ms, lifetime, reset_at, close_at;
 	long vanish_at, save_max;	/* -X, -S (-1: not given) */
+	long read_delay_ms;	/* -R: no recv() before t_send + this */
 	const char *append;		/* -A */
 	FILE *append_f;
 	int echo, halfclose, quiet, persist;
@@ -159,6 +160,7 @@ struct conn {
 	size_t limit;		/* send this much, then stop (-r, -x) */
 	size_t sent, received, chunk_sent;
 	long long t_start, t_watch_end, t_send, t_next_send, t_end;
+	long long t_read;	/* -R: no reading before this */
 	int sending_done;
 	enum end end;
 	int err;		/* errno of a failed connect, send or recv */
@@ -174,7 +176,8 @@ struct conn {
 #define SYNOPSIS \
 	"usage: tcpclient [-eHPq] [-s SEED] [-n LENGTH | -f FILE | -m TEXT]\n" \
 	"                 [-c N] [-I K] [-k ROUNDS] [-b CHUNK] [-d MS] [-i MS]\n" \
-	"                 [-w MS] [-r BYTES | -x BYTES] [-X BYTES] [-C MS] [-t MS]\n" \
+	"                 [-w MS] [-R MS] [-r BYTES | -x BYTES] [-X BYTES] [-C MS]\n" \
+	"                 [-t MS]\n" \
 	"                 [-o FILE [-S BYTES]] [-A FILE] [-l SECONDS] [-L LOG]\n" \
 	"                 HOST PORT\n"
 
@@ -209,6 +212,9 @@ _Noreturn static void help(void)
 	      "  -i MS      idle MS ms after connecting, before sending\n"
 	      "  -w MS      fail if anything arrives in the first MS ms, "
 	      "before sending\n"
+	      "  -R MS      read nothing until MS ms after sending starts, "
+	      "with a 64 KiB\n             receive buffer (a client that "
+	      "stalls: the server's send() waits)\n"
 	      "  -H         half-close after sending, read until the server "
 	      "closes\n"
 	      "  -r BYTES   reset (SO_LINGER 0) once BYTES bytes are sent\n"
@@ -505,6 +511,14 @@ static void start_connect(const struct options *o, struct conn *c)
 		return;
 	}
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	if (o->read_delay_ms > 0) {
+		/* -R: a small fixed receive buffer (no autotuning), so that
+		 * a stalled reader stops the server's sends soon. */
+		int rcvbuf = 65536;
+
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof rcvbuf);
+	}
 	/* EINPROGRESS (or EINTR): the handshake goes on without us. */
 	if (connect(c->fd, o->ai->ai_addr, o->ai->ai_addrlen) < 0 &&
 	    errno != EINPROGRESS && errno != EINTR)
@@ -669,6 +683,9 @@ static long long run_round(const struct options *o, struct conn *conns,
 		c->t_watch_end = peer_now_ms() + o->watch_ms;
 		c->t_send = c->t_watch_end + o->idle_ms;
 		c->t_next_send = c->t_send;
+		/* -R: 0 (not given) means read from the start, as always. */
+		c->t_read = o->read_delay_ms > 0 ?
+			    c->t_send + o->read_delay_ms : 0;
 	}
 
 	for (;;) {
@@ -693,6 +710,11 @@ static long long run_round(const struct options *o, struct conn *conns,
 				active++;
 			pfd[n].fd = c->fd;
 			pfd[n].events = POLLIN;
+			if (!c->idle && now < c->t_read) {	/* -R: stalled */
+				pfd[n].events = 0;
+				if (c->t_read < wake)
+					wake = c->t_read;
+			}
 			if (wants_to_send(c, &when)) {
 				if (when <= now)
 					pfd[n].events |= POLLOUT;
@@ -725,7 +747,9 @@ static long long run_round(const struct options *o, struct conn *conns,
 		for (int k = 0; k < n && rc > 0; k++) {
 			struct conn *c = &conns[who[k]];
 
-			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+			if ((pfd[k].revents & (POLLHUP | POLLERR)) ||
+			    ((pfd[k].revents & POLLIN) &&
+			     (c->idle || peer_now_ms() >= c->t_read)))
 				do_recv(o, c);
 			if (c->end == OPEN && (pfd[k].revents & POLLOUT))
 				do_send(o, c);
@@ -877,7 +901,7 @@ int main(int argc, char **argv)
 	o.vanish_at = o.save_max = -1;
 	peer_init("tcpclient");
 	while ((opt = getopt(argc, argv,
-			     "eHPqs:n:f:m:c:I:k:b:d:i:w:r:x:X:S:A:C:t:o:l:L:h")) != -1) {
+			     "eHPqs:n:f:m:c:I:k:b:d:i:w:R:r:x:X:S:A:C:t:o:l:L:h")) != -1) {
 		switch (opt) {
 		case 'e': o.echo = 1; break;
 		case 'H': o.halfclose = 1; break;
@@ -907,6 +931,8 @@ int main(int argc, char **argv)
 			  break;
 		case 'w': o.watch_ms = peer_number(optarg, 600000, "watch");
 			  break;
+		case 'R': o.read_delay_ms = peer_number(optarg, 600000,
+						      "read delay"); break;
 		case 'r': o.reset_at = peer_number(optarg, 1L << 30,
 						   "reset point"); break;
 		case 'x': o.close_at = peer_number(optarg, 1L << 30,

@@ -69,7 +69,7 @@ expect_ready() {
 
 # ---- the command line and the ready line ----------------------------------
 
-@test "[3] prints its usage for -h and exits 2 on bad usage" {
+@test "[2] prints its usage for -h and exits 2 on bad usage" {
 	hint "handout, the program's contract: -h prints the usage (exit 0); a bad option, port, timeout or an extra argument exits 2 (the starter's main() does this)"
 	local port args why
 	port=$(free_port)
@@ -103,7 +103,7 @@ expect_ready() {
 	done
 }
 
-@test "[3] prints its ready line, flushed, only once it listens (listen() made slow, -p 0)" {
+@test "[2] prints its ready line, flushed, only once it listens (listen() made slow, -p 0)" {
 	hint "handout step 2: print 'Server is ready on http://ADDR:PORT/ serving DOCROOT' after listen() has succeeded, with the port getsockname() gives, then fflush(stdout)"
 	need_shortio
 	local i line got n
@@ -154,7 +154,7 @@ expect_ready() {
 		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
 }
 
-@test "[3] bound to 0.0.0.0, prints this machine's addresses as http://IP:PORT/ lines" {
+@test "[2] bound to 0.0.0.0, prints this machine's addresses as http://IP:PORT/ lines" {
 	hint "handout step 2: for the wildcard address, print_addresses(): getifaddrs(), one 'http://IP:PORT/' line for each address of an interface that is up, then fflush(stdout)"
 	local i want=() ip missing=() bad
 	PORT=$(free_port 0.0.0.0) WEB_ROOT=$SITE
@@ -195,6 +195,35 @@ expect_ready() {
 	fi
 	get /hello.txt
 	expect_status 200 || return 1
+}
+
+@test "[2] bound to ::, prints its IPv6 addresses in brackets, and no link-local one without its zone" {
+	hint "handout step 2: for ::, print_addresses() prints each IPv6 address of an interface that is up as http://[IP]:PORT/, and leaves out the link-local ones (fe80::, IN6_IS_ADDR_LINKLOCAL): a URL cannot name them without the interface"
+	local i bad
+	[[ -r /proc/net/if_inet6 ]] || skip "this machine has no /proc/net/if_inet6, so the grader cannot list its IPv6 addresses (0 points)"
+	grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 || skip "this machine has no IPv6 loopback (::1), so the grader cannot try a server bound to :: (0 points)"
+	grep -qi '^fe80' /proc/net/if_inet6 || skip "this machine has no IPv6 link-local address (fe80::), so the grader cannot judge how the server lists one (0 points)"
+	PORT=$(free_port ::1) WEB_ROOT=$SITE
+	SERVER_ARGS="-a :: -p $PORT -r $SITE"
+	start_server 10 "$PORT" ::1 -- "$SL_BIN" -a :: -p "$PORT" -r "$SITE" || return 1
+	for ((i = 0; i < 20; i++)); do
+		grep -q "^http://\[::1\]:$PORT/" "$EVID/server.stdout" 2>/dev/null && break
+		sleep 0.05
+	done
+	if ! grep -q "^http://\[::1\]:$PORT/[[:space:]]*$" "$EVID/server.stdout"; then
+		cause "bound to ::, the server must list this machine's IPv6 addresses too, in brackets: print_addresses() for AF_INET6 (step 2)"
+		fail FAIL "started with -a ::, the server did not print 'http://[::1]:$PORT/' (the IPv6 loopback is up on this machine)" \
+			"expected on stdout, after the ready line: one 'http://[IP]:$PORT/' line per IPv6 address (no link-local one), and the IPv4 ones" \
+			"got on stdout:" "$(show "$EVID/server.stdout")"
+		return 1
+	fi
+	bad=$(grep -i '^http://\[fe80:' "$EVID/server.stdout" | grep -v '%' | head -3) || true
+	[[ -z $bad ]] && return 0
+	cause "a link-local IPv6 address was printed without its interface: a URL cannot reach fe80:: without it; skip it (IN6_IS_ADDR_LINKLOCAL) (step 2)"
+	fail FAIL "started with -a ::, the server printed a link-local address (fe80::) with no zone: $bad" \
+		"expected: link-local addresses left out (or shown with their interface, %eth0)" \
+		"this machine's IPv6 addresses (/proc/net/if_inet6):" "$(show /proc/net/if_inet6)" \
+		"got on stdout:" "$(show "$EVID/server.stdout")"
 }
 
 # ---- GET and HEAD ------------------------------------------------------
@@ -255,7 +284,7 @@ expect_file_reply() {
 	fi
 }
 
-@test "[6] serves an HTML and a text file with Content-Length, Content-Type, Date, Last-Modified, Server and Connection: close" {
+@test "[4] serves an HTML and a text file with Content-Length, Content-Type, Date, Last-Modified, Server and Connection: close" {
 	hint "handout steps 8 and 9: the head (status line, Date, Server, Last-Modified, Content-Type, Content-Length, Connection: close, blank line), then the file's bytes"
 	start_web 10 || return 1
 	get /index.html
@@ -264,7 +293,7 @@ expect_file_reply() {
 	expect_file_reply "$SITE/hello.txt" text/plain
 }
 
-@test "[4] serves a 200 KB binary file byte for byte" {
+@test "[3] serves a 200 KB binary file byte for byte" {
 	hint "handout step 9: read() a chunk and send_all() exactly the n bytes read (not strlen(): the data holds zero bytes), until Content-Length bytes have gone"
 	start_web 10 || return 1
 	get /photo.bin
@@ -278,7 +307,7 @@ expect_file_reply() {
 	[[ $(header Content-Length) == 204800 ]] || { fail_reply FAIL "Content-Length: 204800"; return 1; }
 }
 
-@test "[4] answers HEAD with the same head as GET and no body" {
+@test "[3] answers HEAD with the same head as GET and no body" {
 	hint "handout steps 8 and 9: HEAD gets GET's head, its real Content-Length and Content-Type too, and not one byte of body"
 	local glen gtype
 	start_web 10 || return 1
@@ -298,9 +327,17 @@ expect_file_reply() {
 			"Content-Length '$(header Content-Length)', Content-Type '$(header Content-Type)'"
 		return 1
 	fi
+	http "HEAD /missing-$(random_number 1000 9999).txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n"
+	expect_status 404 || return 1
+	if [[ -s $REPLY_BODY ]]; then
+		cause "HEAD of a missing file was answered with the error page: an error's HTML page is a body too, and HEAD gets none (step 10: only the head for HEAD)"
+		fail_reply FAIL "the 404's head alone: no byte after the blank line (its Content-Length may say how long the page would be)" \
+			"$(wc -c <"$REPLY_BODY" | tr -d ' ') bytes came after the head"
+		return 1
+	fi
 }
 
-@test "[3] serves a file whose name has a space in it (%20)" {
+@test "[2] serves a file whose name has a space in it (%20)" {
 	hint "handout step 6: url_decode() turns each %XY into the byte 0xXY before the path is looked up: /my%20notes.txt is 'my notes.txt'"
 	start_web 10 || return 1
 	get /my%20notes.txt
@@ -308,7 +345,7 @@ expect_file_reply() {
 	expect_body "$SITE/my notes.txt"
 }
 
-@test "[3] answers 404 with a short HTML page for a missing file" {
+@test "[2] answers 404 with a short HTML page for a missing file" {
 	hint "handout steps 7 and 10: a missing file is a 404, with a short HTML page whose Content-Length is right"
 	local name v
 	name="missing-$(random_number 1000 9999).txt"
@@ -365,19 +402,121 @@ expect_file_reply() {
 	fi
 }
 
-@test "[3] answers 431 to a request head over 8 KiB, and serves one of 7 KB" {
-	hint "handout step 4: read the head into an 8 KiB buffer; full and still no blank line: 431 (and a head that fits is served)"
+@test "[3] parses strictly: case-sensitive methods, HTTP/1.0 and 1.1 only, token field names, no line folding" {
+	hint "handout step 5: the method is compared as it is ('get' is not GET: 501); another HTTP/D.D is 505 (or 400); a field name is a token, so 'Host : x' (a space before the colon) and a line that starts with a space or a tab (obsolete folding) are 400"
+	local c req ok what bad=() first=""
+	start_web 10 || return 1
+	for c in "get /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|501|400|a method in lower case (methods are case-sensitive)" \
+		"Get /hello.txt HTTP/1.0\\r\\n\\r\\n|501|400|a method in mixed case" \
+		"GET /hello.txt HTTP/1.2\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|505|400|HTTP/1.2, a version this server does not speak" \
+		"GET /hello.txt HTTP/2.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|505|400|HTTP/2.0 in a request line" \
+		"GET /hello.txt HTTP/1.1\\r\\nHost : 127.0.0.1\\r\\n\\r\\n|400|a space between the field name and its colon" \
+		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Long: a\\r\\n folded: on\\r\\n\\r\\n|400|obsolete line folding (a line that starts with a space)" \
+		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Long: a\\r\\n\\tfolded: on\\r\\n\\r\\n|400|obsolete line folding (a line that starts with a tab)"; do
+		req=${c%%|*} what=${c##*|} ok=${c#*|}
+		ok=${ok%|*}
+		http "$req"
+		if [[ ! $STATUS =~ ^($ok)$ ]]; then
+			bad+=("$(printf '%s' "${req%%\\r*}") ... ($what): expected ${ok//|/ or }, got ${STATUS:-no reply}")
+			[[ -z $first ]] && first=$REPLY
+		fi
+	done
+	((${#bad[@]} == 0)) && return 0
+	[[ ${bad[*]} == *"lower case"* ]] && cause "'get' was served as GET: methods are case-sensitive; compare with strncmp(), not strncasecmp() (step 5)"
+	[[ ${bad[*]} == *"HTTP/1.2"* || ${bad[*]} == *"HTTP/2.0"* ]] && cause "a version other than HTTP/1.0 and HTTP/1.1 was served: check_version() accepts exactly those two (another HTTP/D.D: 505) (step 5)"
+	[[ ${bad[*]} == *"colon"* || ${bad[*]} == *"folding"* ]] && cause "a header field whose name is not a token was accepted: the name is the bytes before the colon and must be a token, no space, no leading blank (step 5, check_fields())"
+	REPLY=$first REPLY_HEAD="${first%.bin}.head" REPLY_BODY="${first%.bin}.body"
+	REQ=$(cat "${first%.bin}.request")
+	fail FAIL "each request below should be refused; these were not:" "$(printf '  %s\n' "${bad[@]}")" \
+		"the first of them:" "$(sent_said)" "$(reply_said)" "$(reproduce "$REQ")"
+}
+
+@test "[3] accepts what HTTP allows: a head ended by bare LFs, the absolute form, a name with two dots" {
+	hint "handout steps 4 to 6: head_end() accepts '\\n\\n' as the blank line; a target 'http://host/path' counts as '/path'; only a '..' segment is refused, so '/a..b.txt' (two dots inside a name) is a file like any other"
+	start_web 10 || return 1
+	http "GET /hello.txt HTTP/1.0\\n\\n"
+	if [[ $STATUS != 200 ]]; then
+		cause "a head whose lines end in a bare LF ('\\n\\n' as the blank line) was not answered: head_end() finds '\\n\\n' too, and check_fields() takes '\\n' as a line ending (steps 4 and 5)"
+		fail_reply FAIL "status 200 and the file: RFC 9112 section 2.2 lets a server take a bare LF as a line end, and the handout's head_end() does" || return 1
+		return 1
+	fi
+	expect_body "$SITE/hello.txt" || return 1
+	http "GET http://127.0.0.1:$PORT/hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n"
+	if [[ $STATUS != 200 ]]; then
+		cause "a target in the absolute form ('GET http://host/hello.txt', as a proxy is sent) was refused: it counts as its path, '/hello.txt' (step 5)"
+		fail_reply FAIL "status 200 and /hello.txt: RFC 9112 section 3.2.2, a server must accept the absolute form" || return 1
+		return 1
+	fi
+	expect_body "$SITE/hello.txt" || return 1
+	get /a..b.txt
+	if [[ $STATUS != 200 ]]; then
+		[[ $STATUS == 403 ]] && cause "'/a..b.txt' was refused: a name may hold two dots; refuse only a '..' segment ('/..' followed by '/' or the end), not every '..' in the text (step 6)"
+		fail_reply FAIL "status 200 and the file a..b.txt: '..' inside a name is no way out" || return 1
+		return 1
+	fi
+	expect_body "$SITE/a..b.txt"
+}
+
+@test "[2] answers at once a client that half-closes in the middle of its head (400 or a close)" {
+	hint "handout step 4: recv() returning 0 means the client has closed its side: with part of a head, answer 400 (or close) at once; never wait for more bytes that cannot come"
+	start_web 20 -t 10 || return 1
+	http --seconds 2 "GET /hello.txt HTTP/1.1\\r\\nHost: 127"
+	# (no line from the client at all: the grader stopped it at its limit)
+	if [[ ! $REPLY_END =~ ^(closed|reset)-by-server$ ]]; then
+		cause "a client that shut down its side after part of a head waited for the deadline: recv() returning 0 is the end; answer 400 or close at once (step 4)"
+		fail_reply TIME "a 400 or the connection closed within $(scaled 2) s (started with -t 10): the client sent part of a head and shut its side (shutdown(SHUT_WR)), so no more can come" || return 1
+		return 1
+	fi
+	if [[ -n $STATUS && $STATUS != 400 ]]; then
+		fail_reply FAIL "status 400 (or a plain close): the request head was cut short by the client's close" || return 1
+		return 1
+	fi
+}
+
+@test "[3] refuses a FIFO in the document root at once (403 or 404), closing what it opened for it" {
+	hint "handout step 7: open() with O_NONBLOCK (a FIFO's open() otherwise waits for a writer for ever), fstat() the descriptor and refuse anything not S_ISREG with 403, closing it first"
+	local main base now i
+	[[ -p $SITE/fifo ]] || skip "the grader could not make a FIFO here (mkfifo), so this test cannot run (0 points)"
+	start_web 20 || return 1
+	main=$(server_main_pid)
+	base=$(fd_count "$main")
+	get --seconds 2 /fifo
+	if [[ -z $STATUS && ! $REPLY_END =~ ^(closed|reset)-by-server$ ]]; then
+		cause "GET /fifo (a named pipe in the document root) got no answer: open() of a FIFO waits for a writer; open with O_NONBLOCK, then fstat() and refuse what is not a regular file (step 7)"
+		fail_reply TIME "status 403 or 404 at once: a FIFO is no file to serve" || return 1
+		return 1
+	fi
+	expect_status 403 404 || return 1
+	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -k 40 -q -H -t "$(ms 2)" \
+		-m 'GET /fifo HTTP/1.0\r\n\r\n' -A "$EVID/fifo-all.bin" 127.0.0.1 "$PORT" </dev/null >"$EVID/fifo.out" 2>&1 3>&- 4>&- || true
+	[[ -n $base ]] || return 0
+	for ((i = 0; i < 20; i++)); do
+		now=$(fd_count "$main")
+		((now <= base + 1)) && return 0
+		sleep 0.05
+	done
+	cause "each GET /fifo left a descriptor open: when fstat() says it is no regular file, close() it before answering 403 (step 7)"
+	fail FAIL "41 GET /fifo, each answered $(grep -ac '^HTTP/1\.[01] 40[34]' "$EVID/fifo-all.bin" || true) times of 40 with 403 or 404: the server now holds $now descriptors, $((now - base)) more than before them" \
+		"expected: back to $base: the FIFO opened to look at it is closed on the 403 too" \
+		"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -8)"
+}
+
+@test "[3] answers 431 to a request head over 8 KiB, and serves one of exactly 8192 bytes" {
+	hint "handout step 4: read the head into an 8 KiB buffer; a head of 8192 bytes, its blank line included, fits; full and still no blank line: 431"
 	local pad="" i
 	start_web 10 || return 1
-	for ((i = 0; i < 100; i++)); do
-		pad+="X-Padding-$i: 00000000000000000000000000000000000000000000000000\\r\\n"
-	done
-	http "GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n$pad\\r\\n"
+	http "$(lab04_head_of_size 8192)"
 	if [[ $STATUS != 200 ]]; then
-		[[ $STATUS == 431 ]] && cause "a request head of 7 KB, under the 8 KiB limit, was refused: the head buffer must hold HEAD_MAX (8192) bytes (step 4)"
-		expect_status 200 || return 1
+		[[ $STATUS == 431 ]] && cause "a request head of exactly 8192 bytes (8 KiB, its blank line included) was refused: the buffer must hold HEAD_MAX (8192) bytes of head, and 431 only when it is full without a blank line (step 4)"
+		fail_reply FAIL "status 200 and the file: the head is exactly 8192 bytes, blank line included, which is the limit and fits" || return 1
+		return 1
 	fi
-	pad=""
+	http "$(lab04_head_of_size 8193)"
+	if [[ $STATUS != 431 ]]; then
+		[[ $STATUS == 200 ]] && cause "a request head of 8193 bytes (one over 8 KiB, its blank line included) was served: off by one at the limit; 431 once HEAD_MAX bytes have come without the blank line (step 4)"
+		fail_reply FAIL "status 431: the head is 8193 bytes, blank line included, one byte over the 8 KiB limit" || return 1
+		return 1
+	fi
 	for ((i = 0; i < 300; i++)); do
 		pad+="X-Padding-$i: 00000000000000000000000000000000000000000000000000\\r\\n"
 	done
@@ -388,7 +527,7 @@ expect_file_reply() {
 	expect_status 431
 }
 
-@test "[4] reads a request that arrives in pieces: dripped, and split inside the blank line" {
+@test "[3] reads a request that arrives in pieces: dripped, and split inside the blank line" {
 	hint "handout step 4: one recv() returns what has arrived, not a request: recv again and again until the blank line (\\r\\n\\r\\n) is in the buffer, even when it comes in two pieces"
 	local req len
 	start_web 10 || return 1
@@ -413,7 +552,7 @@ expect_file_reply() {
 	fi
 }
 
-@test "[4] sends the right Content-Type for each extension" {
+@test "[3] sends the right Content-Type for each extension" {
 	hint "handout step 8: mime_type() by the extension: html, txt, css, js, json, png, jpg/jpeg, gif, svg, ico, pdf; anything else application/octet-stream"
 	local ext want got bad=()
 	start_web 10 || return 1
@@ -442,7 +581,7 @@ expect_file_reply() {
 		"$(printf '  %s\n' "${bad[@]}")" "the last reply:" "$(reply_said)" "$(reproduce "$REQ" "${REPLY_OPTS[@]}")"
 }
 
-@test "[4] serves a folder's index.html, and redirects a folder without its '/' (301, Location)" {
+@test "[3] serves a folder's index.html, and redirects a folder without its '/' (301, Location)" {
 	hint "handout step 7: a folder asked for as /notes/ serves /notes/index.html; asked for as /notes it gets a 301 whose Location is /notes/"
 	local loc
 	start_web 10 || return 1
@@ -469,7 +608,19 @@ expect_file_reply() {
 	hint "handout step 6: the path ends at the first '?': /hello.txt?x=1 is /hello.txt"
 	start_web 10 || return 1
 	get "/hello.txt?x=1&y=/../../secret.txt"
-	expect_status 200 || { [[ $STATUS == 404 || $STATUS == 403 ]] && cause "the query string was taken for part of the file name: stop decoding at the first '?' (step 6)"; return 1; }
+	if [[ $STATUS != 200 ]]; then
+		local first=$REPLY st=$STATUS
+		get "/hello.txt?x=1"
+		if [[ $st == 403 && $STATUS == 200 ]]; then
+			cause "the '..' check looked at the query string: '/hello.txt?x=1' is served, but '..' after the '?' made it 403; check the decoded path, which ends at the '?' (step 6)"
+		elif [[ $st == 404 || $st == 403 ]]; then
+			cause "the query string was taken for part of the file name: stop decoding at the first '?' (step 6)"
+		fi
+		REPLY=$first REPLY_HEAD="${first%.bin}.head" REPLY_BODY="${first%.bin}.body" STATUS=$st
+		REQ=$(cat "${first%.bin}.request")
+		expect_status 200
+		return 1
+	fi
 	expect_body "$SITE/hello.txt" || return 1
 	get "/notes/?page=2"
 	expect_status 200 || return 1
@@ -480,8 +631,8 @@ expect_file_reply() {
 # must be refused with one of STATUSES, and no reply may hold the secret
 # (or /etc/passwd).  Fails listing every case that went wrong.
 traversal() {
-	local c target ok what bad=() leaked=() first=""
-	LEAKED=()
+	local c target ok what bad=() leaked=() served=() first=""
+	LEAKED=() SERVED=()
 	for c in "$@"; do
 		target=${c%%|*} what=${c##*|} ok=${c#*|}
 		ok=${ok%|*}
@@ -490,14 +641,19 @@ traversal() {
 			leaked+=("$target ($what): status ${STATUS:-none}")
 			LEAKED+=("$target")
 			[[ -z $first ]] && first="$REPLY"
+		elif [[ $STATUS == 2* ]] && [[ ! $STATUS =~ ^($ok)$ ]]; then
+			served+=("$target ($what): expected ${ok//|/ or }, got $STATUS: it was served")
+			SERVED+=("$target")
+			[[ -z $first ]] && first="$REPLY"
 		elif [[ ! $STATUS =~ ^($ok)$ ]]; then
 			bad+=("$target ($what): expected ${ok//|/ or }, got ${STATUS:-no reply} ($REPLY_END)")
 			[[ -z $first ]] && first="$REPLY"
 		fi
 	done
-	((${#bad[@]} + ${#leaked[@]} == 0)) && return 0
+	((${#bad[@]} + ${#leaked[@]} + ${#served[@]} == 0)) && return 0
 	local what_leaked=() wrong=()
-	((${#bad[@]})) && wrong=("refused wrongly:" "$(printf '  %s\n' "${bad[@]}")")
+	((${#served[@]})) && wrong+=("served, though it must be refused:" "$(printf '  %s\n' "${served[@]}")")
+	((${#bad[@]})) && wrong+=("answered with the wrong status:" "$(printf '  %s\n' "${bad[@]}")")
 	if ((${#leaked[@]})); then
 		what_leaked=("THE SECRET CAME BACK (a file outside the document root, $(dirname "$SITE")/secret.txt, or /etc/passwd) for:" "$(printf '  %s\n' "${leaked[@]}")")
 	fi
@@ -511,7 +667,7 @@ traversal() {
 		"$(reproduce "$REQ")"
 }
 
-@test "[6] never serves a file outside the document root, whatever the path (the traversal table)" {
+@test "[5] never serves a file outside the document root, whatever the path (the traversal table)" {
 	hint "handout step 6: decode first, then refuse every '..' segment, then realpath() and check that the result is the root or starts with the root and a '/'"
 	local rc=0
 	start_web 10 || return 1
@@ -530,11 +686,25 @@ traversal() {
 		"/hello.txt%00.png|400|403|404|%00, which would cut a C string short" \
 		"/%00/../secret.txt|400|403|404|%00 then '..'" \
 		"http://127.0.0.1/../secret.txt|400|403|404|the absolute form (as a proxy is sent)" || rc=$?
-	((rc == 0)) && return 0
+	if ((rc == 0)); then
+		# Decoding comes first: "%2e%2e" is "..", so both spellings get
+		# the same answer (whichever one the server gives).
+		local plain enc
+		get /notes/../hello.txt
+		plain=$STATUS
+		get /notes/%2e%2e/hello.txt
+		enc=$STATUS
+		[[ $plain == "$enc" ]] && return 0
+		cause "'..' and its encoded form '%2e%2e' were answered differently: the '..' check looked at the path as sent; decode first, then check the decoded path (step 6)"
+		fail FAIL "GET /notes/../hello.txt got status ${plain:-none}, GET /notes/%2e%2e/hello.txt got ${enc:-none}" \
+			"expected: the same answer for both (403 or 404, or 200 as that path stays in the root): %2e%2e decodes to '..', and the check must see the decoded path" \
+			"the second:" "$(sent_said)" "$(reply_said)" "$(reproduce "$REQ")"
+		return 1
+	fi
 	local all=" ${LEAKED[*]} "
 	if [[ $all == *%2[eE]* ]]; then
 		cause "an encoded '..' (%2e%2e) walked out of the document root: decode the path first, then check it (step 6)"
-	elif [[ $all == *%00* ]]; then
+	elif [[ $all == *%00* || " ${SERVED[*]} " == *%00* ]]; then
 		cause "%00 was decoded into a zero byte, which ends a C string: refuse it with 400 (step 6)"
 	elif [[ $all == *..* ]]; then
 		cause "a '..' walked out of the document root: refuse '..' segments, then check the realpath() against the root (step 6)"
@@ -542,7 +712,7 @@ traversal() {
 	((rc == 0)) # fails the test
 }
 
-@test "[5] refuses symlinks that lead out of the document root, even into a folder named like it" {
+@test "[3] refuses symlinks that lead out of the document root, even into a folder named like it" {
 	hint "handout step 6: only the resolved path shows where a file really is: realpath(), then the root followed by '/' or the end (a prefix alone lets /srv/www-evil pass for /srv/www); step 7: check a folder's index.html the same way"
 	local rc=0
 	start_web 10 || return 1
@@ -594,7 +764,7 @@ stall() {
 	expect_body "$SITE/hello.txt"
 }
 
-@test "[4] serves a client while 200 others are connected and silent" {
+@test "[3] serves a client while 200 others are connected and silent" {
 	hint "handout step 3 and 'Concurrency models': a thread (or process) per client, never a fixed pool: N silent clients stop a pool of N"
 	start_web 20 || return 1
 	stall 200
@@ -625,8 +795,8 @@ stall() {
 		sleep 0.05
 	done
 	local s d bad=()
-	s=$(grep -m1 '^conn ' "$EVID/silent.out" 2>/dev/null)
-	d=$(grep -m1 '^conn ' "$EVID/drip.out" 2>/dev/null)
+	s=$(grep -m1 '^conn ' "$EVID/silent.out" 2>/dev/null) || true
+	d=$(grep -m1 '^conn ' "$EVID/drip.out" 2>/dev/null) || true
 	[[ $s =~ (closed|reset)-by-server ]] || bad+=("a client that connected and sent nothing was still connected after $(scaled 3.5) s")
 	[[ $d =~ (closed|reset)-by-server ]] || bad+=("a client that sent its request a byte every 40 ms (${#pad} bytes of header lines: 7 s in all) was still connected after $(scaled 3.5) s")
 	((${#bad[@]} == 0)) && return 0
@@ -643,7 +813,7 @@ stall() {
 		"  ./build/peers/tcpclient -i 8000 -m 'GET / HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT"
 }
 
-@test "[4] serves 100 clients at once, each its whole file" {
+@test "[3] serves 100 clients at once, each its whole file" {
 	hint "handout step 3: each client in a thread of its own, with its own struct client (malloc), its own buffer and its own descriptor"
 	local i bad=() f out
 	start_web 20 || return 1
@@ -672,6 +842,13 @@ stall() {
 		fi
 	done
 	((${#bad[@]} == 0)) && return 0
+	f="$EVID/conc.0"
+	local blen
+	blen=$(wc -c <"$f.body" 2>/dev/null | tr -d ' ')
+	if head -1 "$f.head" 2>/dev/null | grep -q '^HTTP/1\.[01] 200' && [[ -n $blen ]] && ((blen < 16384)) &&
+		[[ $(od -An -tx1 -j "$blen" -N1 "$SITE/page16k.bin" | tr -d ' ') == 00 ]] && cmp -s -n "$blen" "$f.body" "$SITE/page16k.bin"; then
+		cause "the body stops just before a zero byte of the file: a chunk is bytes, not a C string; send the n bytes read(), never strlen() (step 9)"
+	fi
 	fail FAIL "100 clients connected at once, each sending 'GET /page16k.bin HTTP/1.0' (16384 bytes of binary data)" \
 		"expected: each gets status 200 and the whole file" \
 		"some did not (the first ${#bad[@]} shown; the client's report is talk.out and the replies are conc.N in the evidence folder):" \
@@ -680,7 +857,7 @@ stall() {
 		"  ./build/peers/tcpclient -c 100 -H -m 'GET /page16k.bin HTTP/1.0\\r\\n\\r\\n' -o reply 127.0.0.1 $PORT"
 }
 
-@test "[4] clients that vanish mid-file cost nothing: SIGPIPE is harmless, no descriptor stays" {
+@test "[3] clients that vanish mid-file cost nothing: SIGPIPE is harmless, no descriptor stays" {
 	hint "handout steps 3 and 9: signal(SIGPIPE, SIG_IGN) in main(); when send_all() fails (EPIPE, ECONNRESET), that client is over: close its file and its socket"
 	local main base i now
 	start_web 20 || return 1
@@ -718,7 +895,7 @@ stall() {
 		"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -8)"
 }
 
-@test "[4] streams a 1 GiB file whole while its memory stays flat" {
+@test "[3] streams a 1 GiB file whole while its memory stays flat" {
 	hint "handout step 9: a fixed buffer (64 KiB) filled with read() and sent with send_all(), again and again: never the whole file in memory"
 	[[ -r /proc/self/status ]] || skip "this machine has no /proc, so the grader cannot watch the server's memory (0 points)"
 	local main base peak=0 r i size=1073741824 cl headlen got
@@ -746,7 +923,7 @@ stall() {
 		return 1
 	fi
 	local line
-	line=$(grep -m1 '^conn ' "$EVID/huge.out" 2>/dev/null)
+	line=$(grep -m1 '^conn ' "$EVID/huge.out" 2>/dev/null) || true
 	got=$(sed -n 's/^conn 0: sent [0-9]* received \([0-9]*\) .*/\1/p' <<<"$line")
 	split_reply "$EVID/huge.head" "$EVID/huge.head.txt" "$EVID/huge.body0"
 	headlen=$(($(wc -c <"$EVID/huge.head") - $(wc -c <"$EVID/huge.body0")))
@@ -760,7 +937,7 @@ stall() {
 		"the head:" "$(show "$EVID/huge.head.txt")" "$(server_state)"
 }
 
-@test "[4] leaks no descriptor over 1,000 requests with a limit of 32" {
+@test "[3] leaks no descriptor over 1,000 requests with a limit of 32" {
 	hint "handout steps 7 to 10: close() the file on every path, the error paths too, and every connection once it is answered"
 	local main base n200 n404 n403 n400 now name
 	start_web --nofile 32 30 || return 1
@@ -800,7 +977,7 @@ stall() {
 		"  ./build/peers/tcpclient -k 500 -q -H -m 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT"
 }
 
-@test "[4] delivers every byte when send() and recv() move only a few bytes and fail with EINTR" {
+@test "[3] delivers every byte when send() and recv() move only a few bytes and fail with EINTR" {
 	hint "handout steps 4 and 9: send() may take fewer bytes than asked: send_all() loops until all have gone; EINTR (a signal came first) means call it again, for recv() too"
 	need_shortio
 	local said first a m
@@ -830,6 +1007,169 @@ stall() {
 		"$said" ${first:+"$first"} "(the shim's log of each call it changed is shortio.log in the evidence folder)"
 }
 
+@test "[2] ends the thread of a client that stops reading mid-file (a send timeout)" {
+	hint "handout step 3: setsockopt(SO_SNDTIMEO) of -t seconds on each connection: a client that stops reading makes send() wait, and without a limit its thread and descriptors stay for ever"
+	local main base now i up=0
+	mkdir -p "$EVID/stall"
+	truncate -s 64M "$EVID/stall/big.bin" 2>/dev/null || skip "the grader cannot make a 64 MiB sparse file here (truncate), so this test cannot run (0 points)"
+	cp "$SITE/hello.txt" "$EVID/stall/hello.txt"
+	start_web --root "$EVID/stall" 30 -t 1 || return 1
+	main=$(server_main_pid)
+	sleep 0.1
+	base=$(group_fd_count "$main")
+	[[ -n $base ]] || skip "this machine has no /proc, so the grader cannot count the server's descriptors (0 points)"
+	# The client reads nothing for 12 s.  The server (-t 1) must give up
+	# on it after about a second of waiting to send, and close what it
+	# opened for it (a thread's or a child process's: all are counted).
+	background 20 stall "$SL_PEERS/tcpclient" -H -R "$(ms 12)" -t "$(ms 14)" -m 'GET /big.bin HTTP/1.0\r\n\r\n' \
+		-o "$EVID/stall.reply" -S 4096 -L "$EVID/stall.log" 127.0.0.1 "$PORT"
+	for ((i = 0; i < 40; i++)); do
+		now=$(group_fd_count "$main")
+		((now > base)) && up=1 && break
+		sleep 0.05
+	done
+	# Until the server has closed its side (its descriptors back to what
+	# they were, or the client, still not reading, saw the close), for
+	# at most 6 s of the client's 12.
+	local until=$((SECONDS + $(awk -v t="$(scaled 6)" 'BEGIN { printf "%d", t + 0.5 }'))) line got=""
+	while ((SECONDS < until)); do
+		[[ -s $EVID/stall.status ]] && break
+		now=$(group_fd_count "$main")
+		((up && now <= base)) && break
+		sleep 0.05
+	done
+	if [[ -s $EVID/stall.status ]]; then
+		# The client ended: it read (seeing the close) before its 12 s.
+		line=$(grep -m1 '^conn ' "$EVID/stall.out" 2>/dev/null) || true
+		got=$(sed -n 's/^conn 0: sent [0-9]* received \([0-9]*\) .*/\1/p' <<<"$line")
+		[[ -n $got ]] && ((got < 67108864)) && up=1 now=$base
+	fi
+	if ((up && now <= base)); then
+		get /hello.txt
+		kill "$BG_PID" 2>/dev/null || true
+		rm -rf "$EVID/stall"
+		expect_status 200
+		return
+	fi
+	kill "$BG_PID" 2>/dev/null || true
+	rm -rf "$EVID/stall"
+	((up)) && cause "a client that stopped reading held its thread and its descriptors: send() waits for it for ever; set SO_SNDTIMEO (-t seconds) on the connection, and end the client when send() fails (steps 3 and 9)"
+	fail TIME "started with -t 1: a client asked for a 64 MiB file and then read nothing; $(scaled 6) s later the server still held $now descriptors, $((now - base)) more than before it" \
+		"expected: that client dropped once send() has waited about -t seconds (SO_SNDTIMEO), its socket and file closed" \
+		"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -8)" \
+		"to try it by hand: ./build/labs/04-webserver/webserver -t 1 -r DIR &  (DIR holding a big file)" \
+		"  ./build/peers/tcpclient -H -R 12000 -m 'GET /big.bin HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 8080"
+}
+
+@test "[2] never sends more than Content-Length of a file that grows while it is sent" {
+	hint "handout step 9: read() at most what Content-Length still owes (min(64 KiB, left)): a file that grows meanwhile must not send more than the head promised"
+	local size=33554432 line got headlen cl
+	mkdir -p "$EVID/grow"
+	truncate -s "$size" "$EVID/grow/grow.bin" 2>/dev/null || skip "the grader cannot make a 32 MiB sparse file here (truncate), so this test cannot run (0 points)"
+	start_web --root "$EVID/grow" 30 || return 1
+	background 20 grow "$SL_PEERS/tcpclient" -H -R "$(ms 1.5)" -t "$(ms 12)" -m 'GET /grow.bin HTTP/1.0\r\n\r\n' \
+		-o "$EVID/grow.head" -S 4096 -L "$EVID/grow.log" 127.0.0.1 "$PORT"
+	sleep 0.5
+	truncate -s $((size + 4194304)) "$EVID/grow/grow.bin"
+	for ((i = 0; i < 300; i++)); do
+		[[ -s $EVID/grow.status ]] && break
+		sleep 0.05
+	done
+	rm -rf "$EVID/grow"
+	line=$(grep -m1 '^conn ' "$EVID/grow.out" 2>/dev/null) || true
+	got=$(sed -n 's/^conn 0: sent [0-9]* received \([0-9]*\) .*/\1/p' <<<"$line")
+	split_reply "$EVID/grow.head" "$EVID/grow.head.txt" "$EVID/grow.body0"
+	headlen=$(($(wc -c <"$EVID/grow.head") - $(wc -c <"$EVID/grow.body0")))
+	cl=$(awk 'tolower($0) ~ /^content-length:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$EVID/grow.head.txt")
+	rm -f "$EVID/grow.body0"
+	if [[ -n $got && $cl =~ ^[0-9]+$ ]] && ((got - headlen == cl)); then
+		return 0
+	fi
+	[[ -n $got && $cl =~ ^[0-9]+$ ]] && ((got - headlen > cl)) &&
+		cause "more bytes came than Content-Length said: the file grew while it was sent, and send_file() read to its end; read no more than Content-Length still owes (step 9)"
+	fail FAIL "GET /grow.bin, a 32 MiB file that grew by 4 MiB 0.5 s later, while the client had not read yet: the body must be exactly Content-Length bytes" \
+		"got: Content-Length '${cl:-none}', ${got:-?} bytes in all, of which $headlen the head: $((${got:-0} - headlen)) bytes of body; the connection: ${line:-none}" \
+		"the head:" "$(show "$EVID/grow.head.txt")" "$(server_state)"
+}
+
+@test "[2] drops only the client whose thread cannot be made (pthread_create fails), and goes on" {
+	hint "handout step 3: pthread_create() returns an error (it sets no errno): then warn, free the struct and close() that client's socket; the server goes on accepting"
+	need_shortio
+	local i
+	PORT=$(free_port) WEB_ROOT=$SITE
+	SERVER_ARGS="-p $PORT -r $SITE -t 30"
+	start_server --no-wait --shortio 0,spawn-fail=1 15 "$PORT" -- "$SL_BIN" -p "$PORT" -r "$SITE" -t 30
+	expect_ready || return 1
+	http --seconds 2 "GET /hello.txt HTTP/1.0\\r\\n\\r\\n"
+	expect_shortio_loaded
+	grep -q ' \(fork\|pthread_create\) EAGAIN' "$EVID/shortio.log" ||
+		skip "the grader's shim saw no fork() or pthread_create() in the server, so this test cannot judge (0 points)"
+	if [[ ! $REPLY_END =~ ^(closed|reset)-by-server$ ]]; then
+		cause "when pthread_create() failed, the client's socket was not closed: warn, free its struct and close() it (step 3)"
+		fail_reply TIME "the grader's shim made the server's first pthread_create() fail with EAGAIN: that client's connection closed at once (or answered, if it was served another way)" \
+			"its stderr:" "$(show "$EVID/server.stderr" 400)" || return 1
+		return 1
+	fi
+	for i in 1 2; do
+		get /hello.txt
+		if [[ $STATUS != 200 ]]; then
+			fail_reply FAIL "status 200 and the file: after one failed pthread_create(), the next clients are served as before" || return 1
+			return 1
+		fi
+	done
+	if ! grep -q '^webserver: ' "$EVID/server.stderr"; then
+		cause "a client dropped because its thread could not be made left no trace: warn() on stderr ('webserver: thread for 127.0.0.1: Resource temporarily unavailable'), then close (step 3)"
+		fail FAIL "the grader's shim made the server's first pthread_create() fail with EAGAIN; the client was dropped, but nothing was said on stderr" \
+			"expected: a line 'webserver: what failed: why' on stderr (a failed client is reported, and the server goes on)" \
+			"its stderr:" "$(show "$EVID/server.stderr" 400)"
+		return 1
+	fi
+}
+
+# free_slots PID LIMIT: how many descriptor numbers below LIMIT PID has free.
+free_slots() {
+	local used
+	used=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | awk -v l="$2" '$1 < l' | wc -l)
+	echo $(($2 - used))
+}
+
+@test "[2] answers 503, never 403 or 404, when it has no descriptor left to open the file" {
+	hint "handout step 7: open() failing with EMFILE or ENFILE (out of descriptors) is the server's trouble, not a missing or forbidden file: 503 Service Unavailable"
+	local main n i
+	[[ -d /proc/self/fd ]] || skip "this machine has no /proc, so the grader cannot count the server's descriptors (0 points)"
+	start_web --nofile 24 20 || return 1
+	main=$(server_main_pid)
+	sleep 0.1
+	n=$(free_slots "$main" 24)
+	((n >= 3)) || skip "the server holds $((24 - n)) of its 24 descriptors before any client: the grader cannot leave it exactly one (0 points)"
+	# n - 1 silent clients: each holds a descriptor in a thread (a server
+	# that forks holds them in its children: then none is missing).
+	background 20 idle "$SL_PEERS/tcpclient" -I $((n - 2)) -m x -i "$(ms 15)" -t "$(ms 16)" \
+		-L "$EVID/idle.log" 127.0.0.1 "$PORT"
+	for ((i = 0; i < 40; i++)); do
+		(($(free_slots "$main" 24) <= 1)) && break
+		sleep 0.05
+	done
+	get --seconds 2 /hello.txt
+	kill "$BG_PID" 2>/dev/null || true
+	if [[ $STATUS == 403 || $STATUS == 404 ]]; then
+		cause "open() failed for lack of descriptors (EMFILE) and the answer said the file is missing or forbidden: EMFILE and ENFILE are 503 (step 7)"
+		fail_reply FAIL "status 503 (or the file): the server, limited to 24 descriptors, had $(free_slots "$main" 24) left when this request came, so open() of hello.txt failed with EMFILE" || return 1
+		return 1
+	fi
+	if [[ -n $STATUS && ! $STATUS =~ ^(200|500|503)$ ]]; then
+		fail_reply FAIL "status 503 (or 200 and the file): the server had no descriptor left to open it" || return 1
+		return 1
+	fi
+	for ((i = 0; i < 40; i++)); do
+		(($(free_slots "$main" 24) > 2)) && break
+		sleep 0.05
+	done
+	get /hello.txt
+	expect_status 200 || return 1
+	expect_body "$SITE/hello.txt"
+}
+
 @test "[3] writes one Common Log Format line per request on stdout" {
 	hint "handout step 11: one line per request, 'HOST - - [26/Nov/2026:04:12:56 +0530] \"REQUEST LINE\" STATUS BYTES', then fflush(stdout)"
 	local i lines size bad=() re want line n
@@ -839,15 +1179,18 @@ stall() {
 	http "HEAD /hello.txt HTTP/1.0\\r\\n\\r\\n"
 	http "GET /nothing-here.txt HTTP/1.0\\r\\n\\r\\n"
 	http "DELETE /hello.txt HTTP/1.0\\r\\n\\r\\n"
+	http "HEAD /nothing-here.txt HTTP/1.0\\r\\n\\r\\n"
+	http 'GET /q"x\x01y HTTP/1.0\r\n\r\n'
 	for ((i = 0; i < 20; i++)); do
 		n=$(grep -c '^[0-9a-fA-F:.]* - - \[' "$EVID/server.stdout" || true)
-		((n >= 4)) && break
+		((n >= 6)) && break
 		sleep 0.05
 	done
 	re='^127\.0\.0\.1 - - \[[0-9]{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\] "([^"]*)" ([0-9]{3}) ([0-9]+|-)$'
 	mapfile -t lines < <(grep -E ' - - \[' "$EVID/server.stdout" | sed 's/[[:space:]]*$//' | grep -v '"-" [0-9]')
 	for want in "GET /hello.txt HTTP/1.1|200|$size" "HEAD /hello.txt HTTP/1.0|200|-|0" \
-		"GET /nothing-here.txt HTTP/1.0|404|*" "DELETE /hello.txt HTTP/1.0|501|*"; do
+		"GET /nothing-here.txt HTTP/1.0|404|*" "DELETE /hello.txt HTTP/1.0|501|*" \
+		"HEAD /nothing-here.txt HTTP/1.0|404|-|0"; do
 		IFS='|' read -r req st b b2 <<<"$want"
 		n=0
 		for line in "${lines[@]}"; do
@@ -860,10 +1203,19 @@ stall() {
 		done
 		((n == 1)) || bad+=("'$req': $n lines in the Common Log Format (expected 1)")
 	done
+	# The request line 'GET /q"x<0x01>y HTTP/1.0': its '"' and its
+	# control byte are written \xNN ('\"' for the quote will do too).
+	n=$(LC_ALL=C grep -caE '"GET /q(\\x22|\\")x\\x01y HTTP/1\.0" 400 ' "$EVID/server.stdout" || true)
+	if ((n != 1)); then
+		if LC_ALL=C grep -qa "$(printf 'GET /q"x\001y')" "$EVID/server.stdout"; then
+			cause "the request line went into the log as it came: its '\"' ends the quoted field early and its control byte is in the file; write '\"', '\\\\' and unprintable bytes as \\xNN (step 11, log_text())"
+		fi
+		bad+=("'GET /q\"x<byte 0x01>y HTTP/1.0' (400): expected one line showing it as \"GET /q\\x22x\\x01y HTTP/1.0\" 400 (the quote and the control byte as \\xNN), got: $(LC_ALL=C grep -a 'GET /q' "$EVID/server.stdout" | head -2 | cat -v)")
+	fi
 	((${#bad[@]} == 0)) && return 0
 	[[ ! -s $EVID/server.stdout || $(grep -c ' - - \[' "$EVID/server.stdout") == 0 ]] &&
 		cause "no log line on stdout: print one per request and fflush(stdout) after it (step 11)"
-	fail FAIL "4 requests: GET /hello.txt (200, $size bytes), HEAD /hello.txt, GET /nothing-here.txt (404), DELETE /hello.txt (501)" \
+	fail FAIL "6 requests: GET /hello.txt (200, $size bytes), HEAD /hello.txt, GET /nothing-here.txt (404), DELETE /hello.txt (501), HEAD /nothing-here.txt (404, no body), 'GET /q\"x<byte 0x01>y HTTP/1.0' (400)" \
 		"expected on stdout: one line each, 127.0.0.1 - - [DD/Mon/YYYY:HH:MM:SS +ZZZZ] \"REQUEST LINE\" STATUS BYTES" \
 		"$(printf '  %s\n' "${bad[@]}")" \
 		"got on stdout:" "$(show "$EVID/server.stdout" 1200)"
