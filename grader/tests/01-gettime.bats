@@ -17,6 +17,7 @@ BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }'
 
 # The deadline test's 11 s run in the background while the others run.
 setup_file() {
+	sl_fast_traps
 	if sl_will_run "[3] waits its whole 10 s for a reply that takes 9.4 s (a deadline in milliseconds, not whole seconds)" \
 		"[6] gives up within 10 s in all on a server that trickles, then falls silent (even when time ran out while it was stopped)"; then
 		lab01_deadline_start

@@ -35,7 +35,10 @@ HAND_PORT=8000
 
 # The sanitizer build of the program compiles in the background while
 # the other tests run (sanitizer_build_start, helpers.bash).
-setup_file() { sanitizer_build_start; }
+setup_file() {
+	sl_fast_traps
+	sanitizer_build_start
+}
 
 setup() {
 	sl_setup

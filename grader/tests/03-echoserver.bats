@@ -17,7 +17,10 @@ load ../lib/lab03
 
 teardown() { lab03_teardown; }
 # The sanitizer build of the server compiles while the other tests run.
-setup_file() { sanitizer_build_start; }
+setup_file() {
+	sl_fast_traps
+	sanitizer_build_start
+}
 
 # shellcheck disable=SC2034 # read by bats
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(40 * k) }')

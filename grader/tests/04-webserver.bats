@@ -23,6 +23,7 @@ BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }'
 # The valgrind test's run starts in setup_file and goes on in the
 # background while the other tests run; the last test collects it.
 setup_file() {
+	sl_fast_traps
 	export TZ=XST-5:30
 	lab04_make_site
 	if sl_will_run "[3] runs clean under valgrind: no memory errors, leaks or open descriptors"; then
