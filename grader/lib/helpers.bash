@@ -502,6 +502,31 @@ fail_no_ready_line() {
 		"on stderr:" "$(show "$EVID/server.stderr")"
 }
 
+# expect_kernel_port PORT_SED WANTED -- SERVER ARGS...: start the server
+# with "-p 0" among ARGS (the kernel picks a free port, which only the
+# socket knows), read the port its ready line names (PORT_SED: a sed -n
+# script printing it) and check that it accepts; else fail, WANTED being
+# the ready line expected.
+expect_kernel_port() {
+	local port_sed="$1" wanted="$2" i line="" got
+	shift 3 # and the --
+	start_server --no-wait 10 0 -- "$@"
+	for ((i = 0; i < 60; i++)); do
+		line=$(grep -m1 "Server is ready on" "$EVID/server.stdout" 2>/dev/null || true)
+		[[ -n $line ]] && break
+		server_alive || break
+		sleep "$(scaled 0.05)"
+	done
+	got=$(sed -n "$port_sed" <<<"$line")
+	if [[ -n $got && $got != 0 ]] && "$SL_PEERS/porttool" wait 127.0.0.1 "$got" "$(ms 1)" "$SERVER_PID"; then
+		return 0
+	fi
+	cause "the ready line must show the port the socket is bound to: ask it with getsockname() (step 2)"
+	fail FAIL "started with -p 0 (the kernel picks a free port), the server's ready line says '${line:-nothing}': no port that accepts connections" \
+		"expected: $wanted, N the port the kernel chose (getsockname() tells it)" \
+		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
+}
+
 # expect_finished: the client ended by itself (no timeout, no crash).
 expect_finished() {
 	case $verdict in

@@ -145,25 +145,11 @@ text_messages() {
 		return 1
 	fi
 	# -p 0: the kernel picks a free port, and only the socket knows which.
-	local i line got
 	stop_process "$SERVER_PID"
 	mv "$EVID/server.stdout" "$EVID/server.first.stdout"
 	mv "$EVID/server.stderr" "$EVID/server.first.stderr"
-	start_server --no-wait 10 0 -- "$SL_BIN" -p 0
-	for ((i = 0; i < 60; i++)); do
-		line=$(grep -m1 "Server is ready on" "$EVID/server.stdout" 2>/dev/null || true)
-		[[ -n $line ]] && break
-		server_alive || break
-		sleep "$(scaled 0.05)"
-	done
-	got=$(sed -n 's/.*:\([0-9][0-9]*\)[[:space:]]*$/\1/p' <<<"$line")
-	if [[ -n $got && $got != 0 ]] && "$SL_PEERS/porttool" wait 127.0.0.1 "$got" "$(ms 1)" "$SERVER_PID"; then
-		return 0
-	fi
-	cause "the ready line must show the port the socket is bound to: ask it with getsockname() (step 2)"
-	fail FAIL "started with -p 0 (the kernel picks a free port), the server's ready line says '${line:-nothing}': no port that accepts connections" \
-		"expected: Server is ready on 127.0.0.1:N, N the port the kernel chose (getsockname() tells it)" \
-		"command:  $(cat "$EVID/server.command")" "its stderr:" "$(show "$EVID/server.stderr")"
+	expect_kernel_port 's/.*:\([0-9][0-9]*\)[[:space:]]*$/\1/p' \
+		"Server is ready on 127.0.0.1:N" -- "$SL_BIN" -p 0
 }
 
 @test "[3] echoes the lecture's 'Hello, how are you?'" {
