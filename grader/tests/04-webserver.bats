@@ -107,7 +107,7 @@ expect_ready() {
 @test "[2] prints its ready line, flushed, only once it listens (listen() made slow, -p 0)" {
 	hint "handout step 2: print 'Server is ready on http://ADDR:PORT/ serving DOCROOT' after listen() has succeeded, with the port getsockname() gives, then fflush(stdout)"
 	need_shortio
-	local n
+	local i line n
 	PORT=$(free_port) WEB_ROOT=$SITE
 	SERVER_ARGS="-p $PORT -r $SITE"
 	start_server --no-wait --shortio 0,listen-delay=400 10 "$PORT" -- "$SL_BIN" -p "$PORT" -r "$SITE"
