@@ -25,28 +25,9 @@
  * status is one the server may answer; no descriptor is left open when
  * it refuses.  A broken promise aborts with a line saying which.
  */
-#ifndef WEBSERVER_C		/* another webserver.c: -DWEBSERVER_C='"path"' */
-#define WEBSERVER_C "../../solutions/04-webserver/webserver.c"
-#endif
-#define main webserver_main
-#include WEBSERVER_C
-#undef main
-
-#include <stdint.h>
-
-#define BROKEN(...) broken(__LINE__, __VA_ARGS__)
-
-static void broken(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz path.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
+#define FUZZ_NAME "path.c"
+#define FUZZ_HAS_INIT
+#include "fuzz.h"
 
 static char top[PATH_MAX], root[PATH_MAX];
 static struct stat inside[3];		/* index.html, a/b.txt, a/index.html */
@@ -95,8 +76,6 @@ static void remove_site(void)
 	rmdir(top);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *served[] = { "www/index.html", "www/a/b.txt", "www/a/index.html" };
@@ -144,8 +123,6 @@ static int lowest_free_fd(void)
 	return fd;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char target[HEAD_MAX + 1], path[HEAD_MAX + 1];
@@ -184,28 +161,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-/* Without libFuzzer: run each file named once, as libFuzzer would. */
-int main(int argc, char *argv[])
-{
-	static uint8_t data[1 << 20];
-	int i;
-
-	LLVMFuzzerInitialize(&argc, &argv);
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
-
-		if (f == NULL) {
-			perror(argv[i]);
-			return 2;
-		}
-		n = fread(data, 1, sizeof data, f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(data, n);
-	}
-	printf("ran %d inputs\n", argc - 1);
-	return 0;
-}
-#endif

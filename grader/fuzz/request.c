@@ -21,31 +21,10 @@
  * A broken promise aborts with a line saying which.
  *
  * Built by grader/tools/fuzz with clang -fsanitize=fuzzer,address,undefined;
- * without libFuzzer (Apple's clang) the same file is built with a small
- * main() that runs each file named on its command line once.
+ * without libFuzzer (Apple's clang) with fuzz.h's replaying main().
  */
-#ifndef WEBSERVER_C		/* another webserver.c: -DWEBSERVER_C='"path"' */
-#define WEBSERVER_C "../../solutions/04-webserver/webserver.c"
-#endif
-#define main webserver_main
-#include WEBSERVER_C
-#undef main
-
-#include <stdint.h>
-
-#define BROKEN(...) broken(__LINE__, __VA_ARGS__)
-
-static void broken(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz request.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
+#define FUZZ_NAME "request.c"
+#include "fuzz.h"
 
 /* has_encoded_qmark: whether S holds "%3f" (any case): a '?' that is
  * part of a file's name, not the start of a query. */
@@ -56,8 +35,6 @@ static int has_encoded_qmark(const char *s)
 			return 1;
 	return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -106,27 +83,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifdef FUZZ_REPLAY
-/* Without libFuzzer: run each file named once, as libFuzzer would. */
-int main(int argc, char *argv[])
-{
-	static uint8_t data[1 << 20];
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
-
-		if (f == NULL) {
-			perror(argv[i]);
-			return 2;
-		}
-		n = fread(data, 1, sizeof data, f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(data, n);
-	}
-	printf("ran %d inputs\n", argc - 1);
-	return 0;
-}
-#endif
