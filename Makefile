@@ -8,6 +8,7 @@
 #   make dist                 the student kit, build/dist/socketlab.tar.gz
 #   make serve [SRC=] [PORT=] your lab 04 server for the real class exchange
 #   make demo [N=] [BIN=]     the class exchange rehearsed on this machine
+#   make classroom [N=]       Linux, root: the same, every seat a network namespace
 #   make clean                remove build/
 #
 # Everything generated goes to build/.
@@ -34,7 +35,7 @@ SOLUTIONS  := $(foreach l,$(SOLUTION_LABS),$(BUILD)/solutions/$(l)/$(call progra
 STARTERS   := $(foreach l,$(STARTER_LABS),$(BUILD)/labs/$(l)/$(call program,$(l)))
 
 .PHONY: all peers solutions starters-bin grade test starters dist clean \
-	demo serve bench grade-all fuzz interop
+	demo classroom serve bench grade-all fuzz interop
 
 all: peers solutions starters-bin
 
@@ -158,6 +159,14 @@ serve: peers
 demo: all
 	@grader/tools/demo $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") \
 		$(if $(EXCHANGE),-e "$(EXCHANGE)") $(if $(SERVE),-s)
+
+# make classroom [N=12] [BIN=webserver] [EXCHANGE=exchange] [CLEAN=1]: Linux,
+# root: the class exchange in a virtual room, every seat a network namespace
+# on one virtual LAN, with the faults of a real room; CLEAN=1 only removes
+# what an interrupted run left.
+classroom: $(if $(CLEAN),,all)
+	@grader/tools/classroom $(if $(CLEAN),-c) $(if $(N),-n "$(N)") $(if $(BIN),-b "$(BIN)") \
+		$(if $(EXCHANGE),-e "$(EXCHANGE)")
 
 # make grade-all LAB=NN SUBMISSIONS=DIR [JOBS=N] [TEST=regex]: one C file
 # (or folder) a student, JOBS at a time (default: the cores), into

@@ -32,7 +32,7 @@ class_reset() {
 	CLASS_NAMES=() CLASS_HOSTS=() CLASS_PORTS=() CLASS_WANT=() CLASS_ARGS=()
 	CLASS_LENS=() CLASS_SEEDS=() CLASS_LOGS=() CLASS_PIDS=() CLASS_PFILES=()
 	CLASS_LINES=() CLASS_WHAT=() CLASS_AS=()
-	L05_MKDIRS=()
+	L05_MKDIRS=() L05_WRAP=() L05_ROOM=""
 }
 
 # l05_next_host: the next classmate's address (127.0.0.20, .21, ... where
@@ -166,6 +166,42 @@ write_roster() {
 	done >"$ROSTER"
 }
 
+# ---- a room of network namespaces (grader/lib/room.bash) -----------------
+
+# l05_room N: a room of N seats and the instructor's (Linux, root), owned
+# by this test (teardown removes it; a room an interrupted grading left is
+# removed first); exchange then runs in the instructor's seat.  Skips,
+# with a notice, where no room can be made.
+l05_room() {
+	local why
+	why=$(room_can) ||
+		skip "this test makes a room of network namespaces, and $why (0 points; the shim's test of unreachable still runs): sudo make grade LAB=05 TEST='in a room'"
+	room_sweep >/dev/null
+	room_make "$BASHPID" "$1" >"$EVID/room.err" ||
+		skip "the room of network namespaces could not be made here (0 points): $(<"$EVID/room.err")"
+	L05_WRAP=(ip netns exec "$(room_ns 0)") L05_ROOM=1
+}
+
+# room_member SEAT NAME WANT LEN ADDR: classmate NAME at seat SEAT of the
+# room, in the roster by the seat's room address, port 8080; the grader's
+# httpd serves LEN bytes of a new seed at /myData.txt there, listening on
+# ADDR (0.0.0.0, or 127.0.0.1: the classic mistake).  WANT as for member.
+room_member() {
+	local seat="$1" name="$2" want="$3" len="$4" bind="$5" i=$CLASS_N
+	CLASS_NAMES+=("$name") CLASS_HOSTS+=("$(room_addr "$seat")") CLASS_WANT+=("$want")
+	CLASS_LENS+=("$len") CLASS_ARGS+=("") CLASS_LINES+=("") CLASS_AS+=("") CLASS_PORTS+=("")
+	CLASS_LOGS+=("$EVID/httpd-$name.log") CLASS_PFILES+=("$EVID/httpd-$name.port")
+	CLASS_SEEDS+=("$(random_number 1 2147483646)")
+	CLASS_WHAT+=("seat $seat of the room: httpd on $bind:8080 -s ${CLASS_SEEDS[i]} -n $len")
+	[[ $want == ok ]] && "$SL_PEERS/datagen" "${CLASS_SEEDS[i]}" "$len" >"$EVID/expected-$name"
+	rm -f "${CLASS_PFILES[i]}"
+	background 40 "httpd-$name" ip netns exec "$(room_ns "$seat")" "$SL_PEERS/httpd" -a "$bind" -p 8080 \
+		-P "${CLASS_PFILES[i]}" -L "${CLASS_LOGS[i]}" -Q "$EVID/request-$name" -l 40 \
+		-s "${CLASS_SEEDS[i]}" -n "$len" -u /myData.txt
+	CLASS_PIDS+=("$BG_PID")
+	CLASS_N=$((CLASS_N + 1))
+}
+
 # ---- running exchange -----------------------------------------------------
 
 # sandbox: a fresh folder $EVID/sandbox/up/one/run to run exchange in
@@ -191,7 +227,7 @@ exchange() {
 		mkdir -p "$WORK/$d"
 	done
 	t0=${EPOCHREALTIME/[.,]/}
-	run_client "${RUN_OPTS[@]}" "${RUN_REST[0]}" "$SL_BIN" "${RUN_ARGS[@]}"
+	run_client "${RUN_OPTS[@]}" "${RUN_REST[0]}" "${L05_WRAP[@]}" "$SL_BIN" "${RUN_ARGS[@]}"
 	t1=${EPOCHREALTIME/[.,]/}
 	ELAPSED=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.2f\n", us / 1e6 }')
 	echo "$ELAPSED" >"$EVID/elapsed"
@@ -224,6 +260,11 @@ l05_quick() {
 # their addresses, the roster in the evidence folder).
 reproduce() {
 	local i shown=0 words=() arg
+	if [[ -n ${L05_ROOM:-} ]]; then
+		echo "to reproduce: sudo make grade LAB=05 TEST='in a room' (the room is made again);"
+		echo "  or the whole room, every fault of it: sudo make classroom EXCHANGE=$L05_HAND"
+		return 0
+	fi
 	echo "to reproduce (roster.txt is in the evidence folder):"
 	for ((i = 0; i < CLASS_N; i++)); do
 		[[ -n ${CLASS_SEEDS[i]} ]] || continue
@@ -361,7 +402,9 @@ trim_line() {
 # status, where it shows.
 l05_status_cause() {
 	local i="$1" got="$2" want="${CLASS_WANT[$1]}" log="${CLASS_LOGS[$1]}"
-	if [[ $got == refused && $want != refused ]] && [[ -n $log ]] &&
+	if [[ $want == unreachable && $got != unreachable ]]; then
+		cause "connect() failing with EHOSTUNREACH (\"No route to host\") or ENETUNREACH is unreachable, not $got: the status comes from errno (fail_io(), step 2)"
+	elif [[ $got == refused && $want != refused && -z ${L05_ROOM:-} ]] && [[ -n $log ]] &&
 		! grep -q "accepted" "$log" 2>/dev/null && grep -q ":8080" "$EVID/stdout" 2>/dev/null; then
 		cause "the roster's port was not used: \"NAME HOST:PORT\" means that port, 8080 only when none is written (parse_address(), step 1)"
 	elif [[ $want == too-large ]]; then

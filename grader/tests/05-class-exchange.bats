@@ -19,6 +19,7 @@
 bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/lab05
+load ../lib/room
 
 # shellcheck disable=SC2034 # read by bats
 BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(60 * k) }')
@@ -35,7 +36,10 @@ setup() {
 	SL_PEER_N=0
 }
 
-teardown() { sl_teardown; }
+teardown() {
+	sl_teardown
+	room_down # the room test's namespaces, if it made them
+}
 
 # ---- the tests ----------------------------------------------------------
 
@@ -677,7 +681,7 @@ teardown() { sl_teardown; }
 	fi
 }
 
-@test "[2] a classmate with no route to it is unreachable (connect() fails with EHOSTUNREACH or ENETUNREACH)" {
+@test "[1] a classmate with no route to it is unreachable (connect() fails with EHOSTUNREACH or ENETUNREACH)" {
 	hint "handout steps 2 and 7: connect() failing with ENETUNREACH or EHOSTUNREACH is unreachable (fail_io() picks the status from errno)"
 	need_shortio
 	# No route on loopback: the grader's shim makes connect() to one
@@ -695,6 +699,30 @@ teardown() { sl_teardown; }
 	grep -q "connect fd=.* E[HN][OE][ST]*UNREACH" "$EVID/shortio.log" ||
 		skip "the program never called connect() where the grader's shim could see it, so no route could be faked (0 points)"
 	expect_run 3 1
+}
+
+# The same in a real network, where the machine allows (Linux, root): a
+# room of network namespaces (grader/lib/room.bash, as make classroom
+# makes), exchange run in the instructor's seat.  The kernel itself says
+# no route: an unreachable route to one seat's address (EHOSTUNREACH), no
+# route at all to a network outside the room (ENETUNREACH); and a seat
+# whose server listens on 127.0.0.1 only refuses everybody else.  No
+# packet leaves the room: it has no link out.  Elsewhere SKIP; the shim's
+# test above grades unreachable on every machine.
+@test "[1] in a room of network namespaces (root): a seat with no route is unreachable, a server on 127.0.0.1 only is refused" {
+	hint "handout step 2 and \"When nobody can reach you\": connect() failing with EHOSTUNREACH or ENETUNREACH is unreachable, with ECONNREFUSED refused (fail_io() picks the status from errno)"
+	l05_room 3
+	room_member 1 ana ok "$(random_number 200 3000)" 0.0.0.0
+	room_member 2 bo refused "$(random_number 200 3000)" 127.0.0.1
+	CLASS_WHAT[1]="seat 2 of the room, its server on 127.0.0.1:8080 only (lab 04's default): the seat's own address refuses"
+	room_member 3 carmen unreachable "$(random_number 200 3000)" 0.0.0.0
+	room_no_route 3
+	CLASS_WHAT[2]="seat 3 of the room, its server on 0.0.0.0:8080; the instructor's seat has an unreachable route to it (connect(): EHOSTUNREACH)"
+	member_on dmitri unreachable "$ROOM_ELSEWHERE.20" 8080 "a network outside the room, which the instructor's seat has no route to (connect(): ENETUNREACH; no packet is sent)"
+	class_ready || return 1
+	write_roster
+	exchange "$QUICK" -o out "$ROSTER"
+	expect_run 2 1
 }
 
 @test "[3] leaks no descriptor per absent classmate (valgrind --track-fds, 8 absent)" {
