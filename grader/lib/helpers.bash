@@ -632,7 +632,7 @@ shortio_first() {
 # shortio_said: one line saying what the shim did to the program's calls.
 shortio_said() {
 	local op n e parts=()
-	for op in send write recv read; do
+	for op in send sendfile write recv read; do
 		n=$(shortio_count "$op" moved)
 		e=$(shortio_count "$op" EINTR)
 		((n + e > 0)) && parts+=("$op() $n cut short, $e failed with EINTR")

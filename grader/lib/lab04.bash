@@ -52,7 +52,8 @@ lab04_make_site() {
 	printf 'a file with a space in its name, %s\n' "$((seed % 7883))" >"$SITE/my notes.txt"
 	"$SL_PEERS/datagen" "$((seed + 1))" 204800 >"$SITE/photo.bin"
 	"$SL_PEERS/datagen" "$((seed + 2))" 16384 >"$SITE/page16k.bin"
-	"$SL_PEERS/datagen" "$((seed + 3))" 20000 >"$SITE/short.bin"
+	"$SL_PEERS/datagen" "$((seed + 5))" 262144 >"$SITE/page256k.bin" # 100 clients at once, each reading slowly
+	"$SL_PEERS/datagen" "$((seed + 3))" 100000 >"$SITE/short.bin" # > 64 KiB: past a first buffer
 	"$SL_PEERS/datagen" "$((seed + 4))" 5242880 >"$SITE/big5m.bin"
 	for i in html htm txt css js json png jpg jpeg gif svg ico pdf xyz; do
 		printf 'a .%s file, %s\n' "$i" "$seed" >"$SITE/types/t.$i"

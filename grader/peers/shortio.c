@@ -1,11 +1,11 @@
 /*
  * shortio - a preload library that makes a program's I/O behave the way
  * a real network can, and loopback never does: send(), write(), recv()
- * and read() move only a few bytes a call, and now and then fail with
- * EINTR before moving any; and, on request, the rarer faults a server
- * must survive (a slow or failing listen(), an aborted accept() with a
- * signal on its heels, a process or thread that cannot be started, a
- * connection reset under a recv()).
+ * and read() (and sendfile() on Linux) move only a few bytes a call, and
+ * now and then fail with EINTR before moving any; and, on request, the
+ * rarer faults a server must survive (a slow or failing listen(), an
+ * aborted accept() with a signal on its heels, a process or thread that
+ * cannot be started, a connection reset under a recv()).
  *
  *   SL_SHORTIO=MAX[,eintr=N][,files][,seed=S][,FAULT=N...]
  *   SL_SHORTIO_LOG=FILE
@@ -125,6 +125,7 @@ static int (*real_socket)(int, int, int);
 static int (*real_close)(int);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
 #define REAL(name) real_##name
 
 /* next(NAME, SLOT): the next definition of NAME after this library.
@@ -227,6 +228,7 @@ __attribute__((constructor)) static void shortio_init(void)
 
 #if !defined(__APPLE__)
 	NEXT(send);
+	NEXT(sendfile);
 	NEXT(write);
 	NEXT(recv);
 	NEXT(read);
@@ -363,6 +365,23 @@ EXPORT(send)(int fd, const void *buf, size_t len, int flags)
 	WRAP_OUT("send", CALL, fd, len);
 #undef CALL
 }
+
+#if defined(__linux__)
+/* sendfile(2) (Linux): a server's copy of a file to a socket in the
+ * kernel is cut short like a send(); sendfile64 is the same function
+ * under the name large-file builds call. */
+ssize_t sendfile(int out, int in, off_t *offset, size_t len)
+{
+#define CALL(n) REAL(sendfile)(out, in, offset, n)
+	WRAP_OUT("sendfile", CALL, out, len);
+#undef CALL
+}
+
+ssize_t sendfile64(int out, int in, off_t *offset, size_t len)
+{
+	return sendfile(out, in, offset, len);
+}
+#endif
 
 EXPORT(write)(int fd, const void *buf, size_t len)
 {
