@@ -5,8 +5,10 @@
 #
 # Installs what grader/grade needs: a C compiler, make, valgrind (the
 # memory test), patch, git, and bats 1.8.2 from its repository's pinned
-# tag (Ubuntu 22.04's bats is 1.2.1, older than the 1.5 the tests need;
-# apt's bats is the fallback only where it is 1.5 or newer).  Then builds
+# tag (Ubuntu 22.04's bats is 1.2.1, older than the 1.5 the tests need),
+# or, where GitHub cannot be reached, the copy of bats the zip carries
+# (vendor/bats-core, the packing machine's own); apt's bats is the last
+# resort, good only where it is 1.5 or newer.  Then builds
 # the grader's peers, so that each submission's run starts at once.
 set -euo pipefail
 
@@ -36,9 +38,16 @@ new_enough() { # BATS: 1.5 or newer?
 }
 
 tmp=$(mktemp -d)
+vendor="$here/vendor/bats-core"	# the packing machine's bats, if it had 1.5+
 if git clone -q --depth 1 --branch "$BATS_TAG" "$BATS_REPO" "$tmp/bats-core" &&
 	"$tmp/bats-core/install.sh" /usr/local; then
 	echo "setup.sh: bats $BATS_TAG installed in /usr/local"
+elif [[ -x $vendor/bin/bats ]]; then
+	echo "setup.sh: could not install bats $BATS_TAG from $BATS_REPO; installing the copy in the zip (bats $(cat "$vendor/VERSION" 2>/dev/null))" >&2
+	mkdir -p /usr/local/bin /usr/local/lib /usr/local/libexec
+	cp "$vendor/bin/bats" /usr/local/bin/bats
+	cp -R "$vendor/lib/bats-core" /usr/local/lib/
+	cp -R "$vendor/libexec/bats-core" /usr/local/libexec/
 else
 	echo "setup.sh: could not install bats $BATS_TAG from $BATS_REPO; trying apt's bats" >&2
 	apt-get install -y -q --no-install-recommends bats
