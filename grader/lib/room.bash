@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # room.bash - a virtual classroom on one Linux machine, for make classroom
 # (grader/tools/classroom), lab 05's room test (grader/tests/
-# 05-class-exchange.bats) and the self-test (grader/selftest/
-# checks-classroom.bash).  Linux, root, iproute2.
+# 05-class-exchange.bats) and the kit's own self-test.  Linux, root,
+# iproute2.
 #
 # A room is network namespaces named slroom-OWNER-ROLE, OWNER the PID of
 # the process that made it (so a later run can tell a live room from one
