@@ -99,7 +99,7 @@ dist:
 		-e '^grader/tests/hidden/.*\.bats$$' -e '^grader/selftest/' -e '^\.ci/' \
 		-e '^grader/tools/selftest$$' -e '^grader/tools/mkstarter$$' -e '^grader/tools/bench$$' \
 		-e '^grader/fuzz/' -e '^grader/tools/fuzz$$' \
-		-e '^grader/tools/gradescope$$' -e '^grader/gradescope/' \
+		-e '^grader/tools/gradescope$$' -e '^grader/tools/gradescope-ubuntu$$' -e '^grader/gradescope/' \
 		-e '^AUTHORING\.md$$' -e '^README\.md$$' -e '^Makefile$$' \
 		| while IFS= read -r f; do if [ -e "$$f" ]; then printf '%s\n' "$$f"; fi; done \
 		| tar -cf - -T - | tar -xf - -C $(BUILD)/dist/socketlab
