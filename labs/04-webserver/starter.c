@@ -60,19 +60,21 @@
  * Concurrency: a growing pool of threads (step 3), chosen by measurement
  * on this kit's machine (2 CPUs, Linux; wrk, 1 KiB file, Connection:
  * close; handout "Concurrency models").  A thread made for each
- * connection served about 9,000 requests a second, a process for each
+ * connection served 10,000-11,500 requests a second, a process for each
  * 4,100-4,500 (fork() copies the page tables of the whole server for
  * every request), and threads that stay, each waiting in accept() for
- * its next client, about 30,000, as many as nginx with one worker.  The
- * code is the same blocking code in all three.  A fixed pool would be
- * stopped by as many silent clients as it has threads, and this server
- * must keep serving with 200 of them connected: so the thread that takes
- * the last idle place starts another first, and when the crowd has gone
- * the threads beyond IDLE_MAX idle ones end.  Two more measured gains:
+ * its next client, 25,000-33,000, about as many as nginx with one
+ * worker.  The code is the same blocking code in all three.  A fixed
+ * pool would be stopped by as many silent clients as it has threads, and
+ * this server must keep serving with 200 of them connected: so the
+ * thread that takes the last idle place starts another first, and when
+ * the crowd has gone the threads beyond IDLE_MAX idle ones end.  Two
+ * more measured gains:
  * on Linux accept() returns a client only once its request has begun to
- * arrive (TCP_DEFER_ACCEPT), and a file's bytes after the first 64 KiB
- * go by sendfile() (no copy into this process); elsewhere both fall back
- * to the portable way, which gives the same replies.
+ * arrive (TCP_DEFER_ACCEPT, defer_accept()), and, in the reference
+ * solution, a file's bytes after the first 64 KiB go by sendfile() (no
+ * copy into this process: handout "Going further"); elsewhere both fall
+ * back to the portable way, which gives the same replies.
  *	Per connection it costs a thread while it is served: 8 MiB of stack
  * reserved (address space, not memory), of which about 40 KiB is really
  * used (200 stalled clients: 10 MB resident in all), plus a descriptor,
