@@ -50,6 +50,9 @@ SL_VALGRIND_FACTOR=3
 SL_VALGRIND_FLOOR=10 # and never less than this many seconds there
 SL_VALGRIND_CMD=(valgrind --leak-check=full --errors-for-leak-kinds=definite
 	--error-exitcode=99 --track-fds=yes --track-origins=yes)
+# valgrind's race detector, for a threaded server (start_server --helgrind:
+# each process logs to helgrind.PID.log in the evidence folder)
+SL_HELGRIND_CMD=(valgrind --tool=helgrind)
 
 # The most a program under test may write to any one file (stdout
 # included), in MiB: a program that floods its output is stopped there.
@@ -144,16 +147,36 @@ cause() {
 }
 
 # sl_stub_cause: if the program said that a step of the starter is not
-# written yet, that is the cause (recorded); else false.
+# written yet, and that step can be why this test failed, that is the
+# cause (recorded); else false.
 sl_stub_cause() {
 	local f stub
 	for f in "$EVID/stderr" "$EVID/server.stderr"; do
 		[[ -f $f ]] || continue
 		stub=$(grep -oE '([A-Za-z_][A-Za-z0-9_]*\(\) is not written yet \(steps? [0-9-]+\)|step [0-9]+ is not written yet(: [^|]*)?)' "$f" | head -1)
-		if [[ -n $stub ]]; then
+		if [[ -n $stub ]] && sl_stub_applies "$(grep -oE 'step[s]? [0-9]+' <<<"$stub" | grep -oE '[0-9]+' | head -1)"; then
 			printf '%s\n' "$stub" >"$EVID/cause"
 			return 0
 		fi
+	done
+	return 1
+}
+
+# sl_stub_applies STEP: whether a step not written yet can explain this
+# test's failure.  Always, unless the lab sets SL_STUB_BY_STEP=1: then
+# only if the test's hint names no step, or names STEP or a later one, or
+# STEP is one of SL_STUB_ALWAYS (the steps every reply needs).  An early
+# step missing breaks every later one; a later step, say the log of
+# step 11, does not explain a test of step 4, and its stub must not hide
+# that test's own cause.
+sl_stub_applies() {
+	local step="${1:-}" s steps
+	[[ ${SL_STUB_BY_STEP:-0} == 1 && $step =~ ^[0-9]+$ ]] || return 0
+	[[ " ${SL_STUB_ALWAYS:-} " == *" $step "* ]] && return 0
+	steps=$(grep -oE 'steps? [0-9]+(( |, |,)(and |to |or )?[0-9]+)*' <<<"${SL_HINT:-}" | grep -oE '[0-9]+')
+	[[ -z $steps ]] && return 0
+	for s in $steps; do
+		((step <= s)) && return 0
 	done
 	return 1
 }
@@ -353,9 +376,10 @@ need_ipv6() {
 # free_port [HOST]: a port free on HOST (default 127.0.0.1) right now.
 free_port() { "$SL_PEERS/porttool" free "${1:-127.0.0.1}"; }
 
-# start_server [--valgrind] [--nofile N] [--no-wait] [--shortio SPEC]
+# start_server [--valgrind|--helgrind] [--nofile N] [--no-wait] [--shortio SPEC]
 # [--hosts FILE] SECONDS PORT [HOST] -- PROGRAM [ARGS...]: start the
-# program under test as a server, for at most SECONDS (with at most N open
+# program under test as a server, for at most SECONDS (under valgrind's
+# memcheck or its race detector; with at most N open
 # descriptors; with the partial-I/O shim; with FILE as /etc/hosts), and
 # wait until HOST:PORT accepts.  Sets SERVER_PID; its output goes to $EVID/server.stdout and
 # server.stderr.  Fails the test, showing the server's output, if it dies
@@ -370,6 +394,10 @@ start_server() {
 		--hosts) hosts="$2"; shift 2 ;;
 		--valgrind)
 			vg=("${SL_VALGRIND_CMD[@]}" "--log-file=$EVID/valgrind.%p.log")
+			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
+			shift ;;
+		--helgrind)
+			vg=("${SL_HELGRIND_CMD[@]}" "--log-file=$EVID/helgrind.%p.log")
 			factor=$SL_VALGRIND_FACTOR floor=$SL_VALGRIND_FLOOR
 			shift ;;
 		--nofile) nofile="$2"; shift 2 ;;

@@ -29,8 +29,14 @@ setup_file() {
 	if sl_will_run "[3] runs clean under valgrind: no memory errors, leaks or open descriptors"; then
 		lab04_valgrind_start
 	fi
+	if sl_will_run "[2] no data race between its threads (valgrind's helgrind, 20 clients at a time)"; then
+		lab04_valgrind_start helgrind
+	fi
 }
-teardown_file() { lab04_valgrind_stop; }
+teardown_file() {
+	lab04_valgrind_stop
+	lab04_valgrind_stop helgrind
+}
 
 setup() {
 	sl_setup
@@ -185,7 +191,7 @@ expect_ready() {
 	expect_status 200 || return 1
 }
 
-@test "[2] bound to ::, prints its IPv6 addresses in brackets, and no link-local one without its zone" {
+@test "[2] bound to ::, prints its IPv6 addresses in brackets, and no link-local one" {
 	hint "handout step 2: for ::, print_addresses() prints each IPv6 address of an interface that is up as http://[IP]:PORT/, and leaves out the link-local ones (fe80::, IN6_IS_ADDR_LINKLOCAL): a URL cannot name them without the interface"
 	local i bad
 	[[ -r /proc/net/if_inet6 ]] || skip "this machine has no /proc/net/if_inet6, so the grader cannot list its IPv6 addresses (0 points)"
@@ -205,11 +211,17 @@ expect_ready() {
 			"got on stdout:" "$(show "$EVID/server.stdout")"
 		return 1
 	fi
-	bad=$(grep -i '^http://\[fe80:' "$EVID/server.stdout" | grep -v '%' | head -3) || true
+	# A URL names a link-local address only with its zone, and then as
+	# %25 and the interface (RFC 6874): http://[fe80::1%25eth0]:8080/.
+	bad=$(grep -i '^http://\[fe80:' "$EVID/server.stdout" | grep -v '%25[A-Za-z0-9]' | head -3) || true
 	[[ -z $bad ]] && return 0
-	cause "a link-local IPv6 address was printed without its interface: a URL cannot reach fe80:: without it; skip it (IN6_IS_ADDR_LINKLOCAL) (step 2)"
-	fail FAIL "started with -a ::, the server printed a link-local address (fe80::) with no zone: $bad" \
-		"expected: link-local addresses left out (or shown with their interface, %eth0)" \
+	if grep -q '%' <<<"$bad"; then
+		cause "a link-local IPv6 address was printed with its zone as '%eth0': in a URL the '%' must be written %25 (RFC 6874), and browsers take none of it; leave fe80:: out (IN6_IS_ADDR_LINKLOCAL) (step 2)"
+	else
+		cause "a link-local IPv6 address was printed without its interface: a URL cannot reach fe80:: without it; skip it (IN6_IS_ADDR_LINKLOCAL) (step 2)"
+	fi
+	fail FAIL "started with -a ::, the server printed a link-local address (fe80::) that is no usable URL: $bad" \
+		"expected: link-local addresses left out (as the handout says; RFC 6874's form with the zone, %25eth0, will do too)" \
 		"this machine's IPv6 addresses (/proc/net/if_inet6):" "$(show /proc/net/if_inet6)" \
 		"got on stdout:" "$(show "$EVID/server.stdout")"
 }
@@ -272,7 +284,7 @@ expect_file_reply() {
 	fi
 }
 
-@test "[4] serves an HTML and a text file with Content-Length, Content-Type, Date, Last-Modified, Server and Connection: close" {
+@test "[3] serves an HTML and a text file with Content-Length, Content-Type, Date, Last-Modified, Server and Connection: close" {
 	hint "handout steps 8 and 9: the head (status line, Date, Server, Last-Modified, Content-Type, Content-Length, Connection: close, blank line), then the file's bytes"
 	start_web 10 || return 1
 	get /index.html
@@ -655,7 +667,7 @@ traversal() {
 		"$(reproduce "$REQ")"
 }
 
-@test "[5] never serves a file outside the document root, whatever the path (the traversal table)" {
+@test "[4] never serves a file outside the document root, whatever the path (the traversal table)" {
 	hint "handout step 6: decode first, then refuse every '..' segment, then realpath() and check that the result is the root or starts with the root and a '/'"
 	local rc=0
 	start_web 10 || return 1
@@ -748,7 +760,11 @@ stall() {
 	sleep 0.2
 	get --seconds 3 /hello.txt
 	if [[ $STATUS != 200 ]]; then
-		cause "one client at a time: a client that sends nothing stops the server; serve each in a thread of its own (step 3)"
+		if (($(server_threads) > 1)); then
+			cause "the server has threads, but while one client stalled none was waiting in accept(): start the next thread before serving the client you took, not after (step 3)"
+		else
+			cause "one client at a time: a client that sends nothing stops the server; serve each in a thread of its own (step 3)"
+		fi
 		fail_reply TIME "status 200 and the file within $(scaled 3) s, while one client sat connected, silent after the first byte of its request, and another had sent half a request line ('GET /hello.txt HTT')" \
 			"the second client was not served"
 		return 1
@@ -830,7 +846,12 @@ stall() {
 		f="$EVID/conc.$i"
 		split_reply "$f" "$f.head" "$f.body" 2>/dev/null
 		if ! head -1 "$f.head" 2>/dev/null | grep -q '^HTTP/1\.[01] 200' || ! cmp -s "$SITE/page256k.bin" "$f.body"; then
-			bad+=("client $i: $(head -1 "$f.head" 2>/dev/null | head -c 60), $(wc -c <"$f.body" 2>/dev/null | tr -d ' ') body bytes; $(grep "^conn $i:" "$out" | sed 's/^conn [0-9]*: //')")
+			local differ=""
+			# as many bytes as the file, but other ones: say where
+			if [[ -f $f.body ]] && (($(wc -c <"$f.body") == 262144)); then
+				differ=" but not the file's: they differ from byte $(cmp "$SITE/page256k.bin" "$f.body" 2>/dev/null | sed -n 's/.* byte \([0-9]*\).*/\1/p') on (another client's bytes?)"
+			fi
+			bad+=("client $i: $(head -1 "$f.head" 2>/dev/null | head -c 60), $(wc -c <"$f.body" 2>/dev/null | tr -d ' ') body bytes$differ; $(grep "^conn $i:" "$out" | sed 's/^conn [0-9]*: //')")
 		fi
 	done
 	((${#bad[@]} == 0)) && return 0
@@ -840,6 +861,13 @@ stall() {
 	if head -1 "$f.head" 2>/dev/null | grep -q '^HTTP/1\.[01] 200' && [[ -n $blen ]] && ((blen < 262144)) &&
 		[[ $(od -An -tx1 -j "$blen" -N1 "$SITE/page256k.bin" | tr -d ' ') == 00 ]] && cmp -s -n "$blen" "$f.body" "$SITE/page256k.bin"; then
 		cause "the body stops just before a zero byte of the file: a chunk is bytes, not a C string; send the n bytes read(), never strlen() (step 9)"
+	fi
+	# Every bad one a 200 with too few or other bytes, and most served
+	# right: clients sharing what should be each one's own.
+	local n200
+	n200=$(printf '%s\n' "${bad[@]}" | grep -c ': HTTP/1\.[01] 200') || true
+	if ((n200 == ${#bad[@]})) && [[ -z $no200 ]]; then
+		cause "clients at once got a 200 and too few or another client's bytes: what each thread holds for its client (the file's descriptor, the buffer) must be its own, never a static variable every thread shares (step 3)"
 	fi
 	fail FAIL "100 clients connected at once, each sending 'GET /page256k.bin HTTP/1.0' (262144 bytes of binary data), and reading nothing for the first 0.3 s" \
 		"expected: each gets status 200 and the whole file" \
@@ -1055,7 +1083,10 @@ stall() {
 
 @test "[2] never sends more than Content-Length of a file that grows while it is sent" {
 	hint "handout step 9: read() at most what Content-Length still owes (min(64 KiB, left)): a file that grows meanwhile must not send more than the head promised"
-	local size=33554432 line got headlen cl
+	# 32 MiB and 100 bytes: no whole number of chunks of any size a
+	# server reads in, so a last read that asks for a whole chunk, not
+	# for the 100 bytes still owed, gets the bytes the file grew by.
+	local size=33554532 line got headlen cl
 	mkdir -p "$EVID/grow"
 	truncate -s "$size" "$EVID/grow/grow.bin" 2>/dev/null || skip "the grader cannot make a 32 MiB sparse file here (truncate), so this test cannot run (0 points)"
 	start_web --root "$EVID/grow" 30 || return 1
@@ -1079,7 +1110,7 @@ stall() {
 	fi
 	[[ -n $got && $cl =~ ^[0-9]+$ ]] && ((got - headlen > cl)) &&
 		cause "more bytes came than Content-Length said: the file grew while it was sent, and send_file() read to its end; read no more than Content-Length still owes (step 9)"
-	fail FAIL "GET /grow.bin, a 32 MiB file that grew by 4 MiB 0.5 s later, while the client had not read yet: the body must be exactly Content-Length bytes" \
+	fail FAIL "GET /grow.bin, a file of 32 MiB and 100 bytes that grew by 4 MiB 0.5 s later, while the client had not read yet: the body must be exactly Content-Length bytes" \
 		"got: Content-Length '${cl:-none}', ${got:-?} bytes in all, of which $headlen the head: $((${got:-0} - headlen)) bytes of body; the connection: ${line:-none}" \
 		"the head:" "$(show "$EVID/grow.head.txt")" "$(server_state)"
 }
@@ -1167,6 +1198,11 @@ free_slots() {
 		[[ $STATUS == 503 ]] || break
 		sleep 0.3
 	done
+	if [[ $STATUS == 503 ]] && (($(free_slots "$main" 24) > 2)); then
+		# Descriptors look free in /proc, yet open() fails: on Linux each
+		# thread waiting in accept() holds a descriptor number.
+		cause "the silent clients have gone and descriptors look free, yet open() still fails with EMFILE: every idle thread waiting in accept() holds a descriptor number (Linux); end the threads beyond IDLE_MAX idle ones (step 3, 'Idle threads never end')"
+	fi
 	expect_status 200 || return 1
 	expect_body "$SITE/hello.txt"
 }
@@ -1182,9 +1218,10 @@ free_slots() {
 	http "DELETE /hello.txt HTTP/1.0\\r\\n\\r\\n"
 	http "HEAD /nothing-here.txt HTTP/1.0\\r\\n\\r\\n"
 	http 'GET /q"x\x01y HTTP/1.0\r\n\r\n'
+	http 'GET /b\\x22 HTTP/1.0\r\n\r\n'
 	for ((i = 0; i < 20; i++)); do
 		n=$(grep -c '^[0-9a-fA-F:.]* - - \[' "$EVID/server.stdout" || true)
-		((n >= 6)) && break
+		((n >= 7)) && break
 		sleep 0.05
 	done
 	re='^127\.0\.0\.1 - - \[[0-9]{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\] "([^"]*)" ([0-9]{3}) ([0-9]+|-)$'
@@ -1213,10 +1250,19 @@ free_slots() {
 		fi
 		bad+=("'GET /q\"x<byte 0x01>y HTTP/1.0' (400): expected one line showing it as \"GET /q\\x22x\\x01y HTTP/1.0\" 400 (the quote and the control byte as \\xNN), got: $(LC_ALL=C grep -a 'GET /q' "$EVID/server.stdout" | head -2 | cat -v)")
 	fi
+	# The target '/b\x22' (a backslash, then the four characters x22):
+	# written as it came, the log reads like the escape of a quote, the
+	# line of a request that never was; its '\' must be \x5c.
+	n=$(LC_ALL=C grep -caE '"GET /b(\\x5c|\\\\)x22 HTTP/1\.0" 404 ' "$EVID/server.stdout" || true)
+	if ((n != 1)); then
+		LC_ALL=C grep -qaF '"GET /b\x22 HTTP/1.0"' "$EVID/server.stdout" &&
+			cause "a '\\' went into the log as it came, so '/b\\x22' reads as the escape of a quote: write '\\' as \\x5c too (step 11, log_text())"
+		bad+=("'GET /b\\x22 HTTP/1.0' (a backslash in the target; 404): expected one line showing it as \"GET /b\\x5cx22 HTTP/1.0\" 404, got: $(LC_ALL=C grep -a 'GET /b' "$EVID/server.stdout" | head -2 | cat -v)")
+	fi
 	((${#bad[@]} == 0)) && return 0
 	[[ ! -s $EVID/server.stdout || $(grep -c ' - - \[' "$EVID/server.stdout") == 0 ]] &&
 		cause "no log line on stdout: print one per request and fflush(stdout) after it (step 11)"
-	fail FAIL "6 requests: GET /hello.txt (200, $size bytes), HEAD /hello.txt, GET /nothing-here.txt (404), DELETE /hello.txt (501), HEAD /nothing-here.txt (404, no body), 'GET /q\"x<byte 0x01>y HTTP/1.0' (400)" \
+	fail FAIL "7 requests: GET /hello.txt (200, $size bytes), HEAD /hello.txt, GET /nothing-here.txt (404), DELETE /hello.txt (501), HEAD /nothing-here.txt (404, no body), 'GET /q\"x<byte 0x01>y HTTP/1.0' (400), 'GET /b\\x22 HTTP/1.0' (404)" \
 		"expected on stdout: one line each, 127.0.0.1 - - [DD/Mon/YYYY:HH:MM:SS +ZZZZ] \"REQUEST LINE\" STATUS BYTES" \
 		"$(printf '  %s\n' "${bad[@]}")" \
 		"got on stdout:" "$(show "$EVID/server.stdout" 1200)"
@@ -1239,4 +1285,26 @@ free_slots() {
 		fi
 		return 1
 	}
+}
+
+@test "[2] no data race between its threads (valgrind's helgrind, 20 clients at a time)" {
+	hint "handout step 3: every look at and change of the pool's count between pthread_mutex_lock() and _unlock(); only thread-safe functions (gmtime_r, localtime_r, strerror_r) in steps 8 and 11"
+	need_valgrind
+	lab04_valgrind_collect helgrind || return 1
+	local logs=("$EVID"/helgrind*.log) n first
+	[[ -s ${logs[0]:-} ]] || { fail FAIL "helgrind left no log: did the server run under it?" "its stderr:" "$(show "$EVID/server.stderr")"; return 1; }
+	n=$(cat "${logs[@]}" | grep -c 'Possible data race') || true
+	((n == 0)) && return 0
+	# The first race, its two stacks, without valgrind's prefixes.
+	first=$(sed -e 's/^==[0-9]*== //' "${logs[@]}" | awk '/Possible data race/ { on = 1 } on && /^ *$/ && ++blank == 3 { exit } on' | head -30)
+	if grep -qE '\b(gmtime|localtime|strerror|ctime|asctime|strtok|inet_ntoa)\b' <<<"$first" && ! grep -qE '\b(gmtime|localtime|strerror|ctime|asctime|strtok)_r\b' <<<"$first"; then
+		cause "a function that returns a buffer every thread shares ($(grep -oE '\b(gmtime|localtime|strerror|ctime|asctime|strtok|inet_ntoa)\b' <<<"$first" | head -1)) was called by two threads at once: use its _r form, with a buffer of your own (steps 3, 8 and 11)"
+	elif grep -q -e 'serve' -e 'start_thread' -e 'idle' <<<"$first"; then
+		cause "two threads read or changed the pool's count (p->idle) with no lock between them: take p->lock around every look at it and every change (step 3)"
+	else
+		cause "two threads touched the same memory with no lock between them; the stacks below name the lines (step 3: what each thread holds for its client is its own; what they share, under a mutex)"
+	fi
+	fail FAIL "the server ran under valgrind --tool=helgrind while 60 clients, 20 at a time, fetched a 16 KiB file, then 5 a missing one" \
+		"expected: no data race; helgrind saw $n (the first below; the logs are helgrind.*.log in the evidence folder)" \
+		"$(sed 's/^/  /' <<<"$first")"
 }

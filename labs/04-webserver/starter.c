@@ -511,8 +511,9 @@ static int safe_path(const char *root, const char *path, char *out,
 	// followed by '/' or the end).  Join root and path (snprintf(3),
 	// 414 if it does not fit).  realpath(3) the result: it follows
 	// symlinks and removes "." and "//"; if it fails, 403 for EACCES,
-	// else 404.  The real path must be root followed by '/' or by the
-	// end (strncmp(3)): else 403.  Copy it into out; return 0.
+	// 414 for ENAMETOOLONG (a name over 255 bytes), else 404.  The real
+	// path must be root followed by '/' or by the end (strncmp(3)):
+	// else 403.  Copy it into out; return 0.
 	(void)root;
 	(void)path;
 	(void)out;
