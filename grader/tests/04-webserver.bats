@@ -1306,5 +1306,5 @@ free_slots() {
 	fi
 	fail FAIL "the server ran under valgrind --tool=helgrind while 60 clients, 20 at a time, fetched a 16 KiB file, then 5 a missing one" \
 		"expected: no data race; helgrind saw $n (the first below; the logs are helgrind.*.log in the evidence folder)" \
-		"$(sed 's/^/  /' <<<"$first")"
+		"$(awk '{ print "  " $0 }' <<<"$first")"
 }
