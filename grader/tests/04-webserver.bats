@@ -821,14 +821,35 @@ stall() {
 		"  ./build/peers/tcpclient -i 8000 -m 'GET / HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT"
 }
 
-@test "[3] serves 100 clients at once, each its whole file" {
+@test "[3] serves 100 clients at once, each its whole file, and closes every file" {
 	hint "handout step 3: each client in a thread of its own, with its own buffer and its own descriptor; the pool must grow to as many threads as there are clients at once"
-	local i bad=() f out
+	local i bad=() f out main base now
 	start_web 20 || return 1
+	main=$(server_main_pid)
+	base=$(group_fd_count "$main")
 	out="$EVID/talk.out"
 	"$SL_PEERS/contain" -t "$(scaled 15)" -s "$EVID/talk.status" -- "$SL_PEERS/tcpclient" -c 100 -H -R "$(ms 0.3)" -C "$(ms 8)" -t "$(ms 6)" \
 		-m 'GET /page256k.bin HTTP/1.0\r\n\r\n' -o "$EVID/conc" -L "$EVID/talk.log" 127.0.0.1 "$PORT" \
 		</dev/null >"$out" 2>"$EVID/talk.err" 3>&- 4>&- || true
+	# Every descriptor the clients cost is given back (a thread's file, its
+	# socket): one kept in a variable every thread shares is closed twice
+	# and the others leak.
+	if [[ -n $base ]]; then
+		for ((i = 0; i < 40; i++)); do
+			now=$(group_fd_count "$main")
+			((now <= base)) && break
+			sleep 0.05
+		done
+		if ((now > base)); then
+			cause "after 100 clients at once the server kept $((now - base)) more descriptors: each thread must close its own file and socket; a descriptor kept in a static variable, which every thread shares, is closed by the wrong thread and the others leak (step 3)"
+			fail FAIL "100 clients connected at once, each sending 'GET /page256k.bin HTTP/1.0' and reading nothing for the first 0.3 s; all were answered" \
+				"expected: once all are done, the server holds the descriptors it held before them ($base); it holds $now:" \
+				"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -10)" \
+				"to try it by hand: ./build/labs/04-webserver/webserver $SERVER_ARGS &" \
+				"  ./build/peers/tcpclient -c 100 -H -R 300 -m 'GET /page256k.bin HTTP/1.0\\r\\n\\r\\n' -o reply 127.0.0.1 $PORT; ls /proc/\$(pgrep -n webserver)/fd | wc -l"
+			return 1
+		fi
+	fi
 	# Quick: every file ends with the 262144 bytes and starts with a 200.
 	local files=()
 	for ((i = 0; i < 100; i++)); do
