@@ -28,6 +28,17 @@ classroom_left() {
 	return 0
 }
 
+# nothing_left OWNER MARK WHEN: true if the run OWNER (its processes
+# marked MARK) left nothing; else says what, WHEN ("after SIGINT").
+nothing_left() {
+	local left
+	left=$(classroom_left "$1" "$2")
+	[[ -z $left ]] && return 0
+	echo "$3, left behind:"
+	printf '%s\n' "$left" | sed 's/^/  /'
+	return 1
+}
+
 # classroom_bg OUT MARK ARGS...: start the tool in the background with job
 # control on, so that it can be sent SIGINT (a non-interactive shell's
 # background jobs ignore it otherwise); sets CR_PID.
@@ -102,12 +113,7 @@ check_classroom() {
 			bad=1
 		fi
 	fi
-	left=$(classroom_left "$owner" "$mark")
-	if [[ -n $left ]]; then
-		echo "after the run, left behind:"
-		printf '%s\n' "$left" | sed 's/^/  /'
-		bad=1
-	fi
+	nothing_left "$owner" "$mark" "after the run" || bad=1
 
 	# 2. SIGINT midway: while exchange runs (a stalled seat holds it 3 s)
 	mark="classroom-int-$$-$RANDOM"
@@ -124,12 +130,7 @@ check_classroom() {
 	fi
 	classroom_wait "$owner" 10
 	((CR_RC == 130)) || { echo "SIGINT run: exit $CR_RC, expected 130"; bad=1; }
-	left=$(classroom_left "$owner" "$mark")
-	if [[ -n $left ]]; then
-		echo "after SIGINT, left behind:"
-		printf '%s\n' "$left" | sed 's/^/  /'
-		bad=1
-	fi
+	nothing_left "$owner" "$mark" "after SIGINT" || bad=1
 
 	# 3. SIGKILL midway: the room stays; the next run removes it
 	mark="classroom-kill-$$-$RANDOM"
@@ -149,12 +150,7 @@ check_classroom() {
 		sed 's/^/  | /' "$ST/classroom-clean.out"
 		bad=1
 	fi
-	left=$(classroom_left "$owner" "$mark")
-	if [[ -n $left ]]; then
-		echo "after SIGKILL and the next run, left behind:"
-		printf '%s\n' "$left" | sed 's/^/  /'
-		bad=1
-	fi
+	nothing_left "$owner" "$mark" "after SIGKILL and the next run" || bad=1
 
 	if [[ $(classroom_links) != "$links_before" ]]; then
 		echo "the links of this namespace changed:"
