@@ -840,21 +840,25 @@ stall() {
 		-m 'GET /page256k.bin HTTP/1.0\r\n\r\n' -o "$EVID/conc" -L "$EVID/talk.log" 127.0.0.1 "$PORT" \
 		</dev/null >"$out" 2>"$EVID/talk.err" 3>&- 4>&- || true
 	# Every descriptor the clients cost is given back (a thread's file, its
-	# socket): one kept in a variable every thread shares is closed twice
-	# and the others leak.
+	# socket): one kept in a variable every thread shares is closed by the
+	# wrong thread, and the others leak.  20 clients of a 5 MiB file, each
+	# reading nothing for 0.5 s and leaving after 64 KiB: no kernel buffer
+	# takes 5 MiB, so all 20 threads hold their file at once.
 	if [[ -n $base ]]; then
-		for ((i = 0; i < 40; i++)); do
+		"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 20 -R "$(ms 0.5)" -X 65536 -C "$(ms 5)" -t "$(ms 5)" \
+			-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' 127.0.0.1 "$PORT" </dev/null >"$EVID/leave.out" 2>&1 3>&- 4>&- || true
+		for ((i = 0; i < 60; i++)); do
 			now=$(group_fd_count "$main")
 			((now <= base)) && break
 			sleep 0.05
 		done
 		if ((now > base)); then
-			cause "after 100 clients at once the server kept $((now - base)) more descriptors: each thread must close its own file and socket; a descriptor kept in a static variable, which every thread shares, is closed by the wrong thread and the others leak (step 3)"
-			fail FAIL "100 clients connected at once, each sending 'GET /page256k.bin HTTP/1.0' and reading nothing for the first 0.3 s; all were answered" \
-				"expected: once all are done, the server holds the descriptors it held before them ($base); it holds $now:" \
+			cause "after 20 clients at once had each left in the middle of a 5 MiB file, the server kept $((now - base)) more descriptors: each thread must close its own file and socket; a descriptor kept in a static variable, which every thread shares, is closed by the wrong thread and the others leak (step 3)"
+			fail FAIL "20 clients connected at once, each sending 'GET /big5m.bin HTTP/1.0', reading nothing for 0.5 s, then leaving after 64 KiB" \
+				"expected: once all have gone, the server holds the descriptors it held before them ($base); it holds $now:" \
 				"$(find "/proc/$main/fd" -mindepth 1 -printf '  %f -> %l\n' 2>/dev/null | head -10)" \
-				"to try it by hand: ./build/labs/04-webserver/webserver $SERVER_ARGS &" \
-				"  ./build/peers/tcpclient -c 100 -H -R 300 -m 'GET /page256k.bin HTTP/1.0\\r\\n\\r\\n' -o reply 127.0.0.1 $PORT; ls /proc/\$(pgrep -n webserver)/fd | wc -l"
+				"to try it by hand: ./build/labs/04-webserver/webserver $SERVER_ARGS &  (DIR holding a 5 MiB big5m.bin)" \
+				"  ./build/peers/tcpclient -c 20 -R 500 -X 65536 -m 'GET /big5m.bin HTTP/1.0\\r\\n\\r\\n' 127.0.0.1 $PORT; ls /proc/\$(pgrep -n webserver)/fd | wc -l"
 			return 1
 		fi
 	fi

@@ -126,6 +126,7 @@
 #define BACKLOG		511	/* connections queued for accept(), as nginx */
 #define HEAD_MAX	8192	/* request line + header fields: over it, 431 */
 #define FILE_CHUNK	65536	/* bytes read from a file and sent at a time */
+#define SENDFILE_CHUNK	(1024 * 1024)	/* bytes one sendfile() may move */
 #define ADDR_TEXT	128	/* room for "[IPv6-address%scope]:port" */
 #define LOG_LINE	1024	/* request line as the log shows it, at most */
 #define LINGER_MS	1000	/* close_client(): time to drain what is unread */

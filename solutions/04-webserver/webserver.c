@@ -135,6 +135,7 @@
 #define BACKLOG		511	/* connections queued for accept(), as nginx */
 #define HEAD_MAX	8192	/* request line + header fields: over it, 431 */
 #define FILE_CHUNK	65536	/* bytes read from a file and sent at a time */
+#define SENDFILE_CHUNK	(1024 * 1024)	/* bytes one sendfile() may move */
 #define ADDR_TEXT	128	/* room for "[IPv6-address%scope]:port" */
 #define LOG_LINE	1024	/* request line as the log shows it, at most */
 #define LINGER_MS	1000	/* close_client(): time to drain what is unread */
@@ -1103,14 +1104,46 @@ static ssize_t read_some(int fd, char *buf, size_t len)
  * offset) on CFD with sendfile(2): the kernel moves the file's pages to
  * the socket without copying them into this process and back, which a
  * 10 MiB file shows (handout "Concurrency models").  Returns the bytes
- * sent (0: the file ended), -1 with errno set, or -2 where there is no
+ * sent (0: the file ended), -1 with errno set (EAGAIN: the client took
+ * nothing for the socket's send timeout), or -2 where there is no
  * sendfile() or it cannot take this file: then read() and send() do it. */
 static long long send_rest(int cfd, int fd, long long length)
 {
 #if defined(__linux__)
-	size_t want = length > (1 << 30) ? (size_t)1 << 30 : (size_t)length;
-	ssize_t n = sendfile(cfd, fd, NULL, want);
+	size_t want = length > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)length;
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof tv;
+	int flags = fcntl(cfd, F_GETFL), ms, err;
+	ssize_t n;
 
+	/* A blocking sendfile() that finds the socket full waits twice
+	 * SO_SNDTIMEO before it returns (measured: 2 s for -t 1), where a
+	 * send() waits it once.  So: non-blocking for the call, and poll()
+	 * for room with the socket's own send timeout. */
+	ms = getsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 ?
+	     (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) : 0;
+	if (flags < 0 || fcntl(cfd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -2;
+	for (;;) {
+		struct pollfd p = { .fd = cfd, .events = POLLOUT };
+		int ready;
+
+		n = sendfile(cfd, fd, NULL, want);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+			       errno != EINTR))
+			break;
+		do
+			ready = poll(&p, 1, ms > 0 ? ms : -1);
+		while (ready < 0 && errno == EINTR);
+		if (ready <= 0) {
+			if (ready == 0)
+				errno = EAGAIN;	/* as send() says it */
+			break;
+		}
+	}
+	err = errno;
+	fcntl(cfd, F_SETFL, flags);	/* blocking again, for send() */
+	errno = err;
 	if (n < 0 && (errno == EINVAL || errno == ENOSYS))
 		return -2;
 	return n;
