@@ -431,31 +431,31 @@ expect_file_reply() {
 		"the first of them:" "$(sent_said)" "$(reply_said)" "$(reproduce "$REQ")"
 }
 
+# served_as REQUEST FILE CAUSE EXPECTED: send REQUEST; unless it gets 200
+# and the bytes of $SITE/FILE, name CAUSE and fail, saying EXPECTED.
+served_as() {
+	http "$1"
+	if [[ $STATUS != 200 ]]; then
+		cause "$3"
+		fail_reply FAIL "$4" || return 1
+		return 1
+	fi
+	expect_body "$SITE/$2"
+}
+
 @test "[3] accepts what HTTP allows: a head ended by bare LFs, the absolute form (any case), a name with two dots" {
 	hint "handout steps 4 to 6: head_end() accepts '\\n\\n' as the blank line; a target 'http://host/path' (or 'HTTP://...') counts as '/path'; only a '..' segment is refused, so '/a..b.txt' (two dots inside a name) is a file like any other"
 	start_web 10 || return 1
-	http "GET /hello.txt HTTP/1.0\\n\\n"
-	if [[ $STATUS != 200 ]]; then
-		cause "a head whose lines end in a bare LF ('\\n\\n' as the blank line) was not answered: head_end() finds '\\n\\n' too, and check_fields() takes '\\n' as a line ending (steps 4 and 5)"
-		fail_reply FAIL "status 200 and the file: RFC 9112 section 2.2 lets a server take a bare LF as a line end, and the handout's head_end() does" || return 1
-		return 1
-	fi
-	expect_body "$SITE/hello.txt" || return 1
-	http "GET http://127.0.0.1:$PORT/hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n"
-	if [[ $STATUS != 200 ]]; then
-		cause "a target in the absolute form ('GET http://host/hello.txt', as a proxy is sent) was refused: it counts as its path, '/hello.txt' (step 5)"
-		fail_reply FAIL "status 200 and /hello.txt: RFC 9112 section 3.2.2, a server must accept the absolute form" || return 1
-		return 1
-	fi
-	expect_body "$SITE/hello.txt" || return 1
+	served_as "GET /hello.txt HTTP/1.0\\n\\n" hello.txt \
+		"a head whose lines end in a bare LF ('\\n\\n' as the blank line) was not answered: head_end() finds '\\n\\n' too, and check_fields() takes '\\n' as a line ending (steps 4 and 5)" \
+		"status 200 and the file: RFC 9112 section 2.2 lets a server take a bare LF as a line end, and the handout's head_end() does" || return 1
+	served_as "GET http://127.0.0.1:$PORT/hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n" hello.txt \
+		"a target in the absolute form ('GET http://host/hello.txt', as a proxy is sent) was refused: it counts as its path, '/hello.txt' (step 5)" \
+		"status 200 and /hello.txt: RFC 9112 section 3.2.2, a server must accept the absolute form" || return 1
 	# A scheme is case-insensitive (RFC 3986 3.1): HTTP:// is http://.
-	http "GET HTTP://127.0.0.1:$PORT/hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n"
-	if [[ $STATUS != 200 ]]; then
-		cause "a target in the absolute form with its scheme in capitals ('GET HTTP://host/hello.txt') was refused: a scheme is case-insensitive (RFC 3986 section 3.1): compare it with strncasecmp() (step 5)"
-		fail_reply FAIL "status 200 and /hello.txt: 'HTTP://' is the same scheme as 'http://'" || return 1
-		return 1
-	fi
-	expect_body "$SITE/hello.txt" || return 1
+	served_as "GET HTTP://127.0.0.1:$PORT/hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\n\\r\\n" hello.txt \
+		"a target in the absolute form with its scheme in capitals ('GET HTTP://host/hello.txt') was refused: a scheme is case-insensitive (RFC 3986 section 3.1): compare it with strncasecmp() (step 5)" \
+		"status 200 and /hello.txt: 'HTTP://' is the same scheme as 'http://'" || return 1
 	get /a..b.txt
 	if [[ $STATUS != 200 ]]; then
 		[[ $STATUS == 403 ]] && cause "'/a..b.txt' was refused: a name may hold two dots; refuse only a '..' segment ('/..' followed by '/' or the end), not every '..' in the text (step 6)"
