@@ -86,6 +86,24 @@ member() {
 	CLASS_N=$((CLASS_N + 1))
 }
 
+# httpd_8080 NAME ADDR ARGS...: the kit's httpd, as background job NAME,
+# on ADDR port 8080 (ARGS: its other options; its log NAME.log).  True
+# once it listens (it writes NAME.port), false if it ended first or did
+# not within 2 s (the port taken there, say).
+httpd_8080() {
+	local name="$1" addr="$2" i
+	shift 2
+	rm -f "$EVID/$name.port"
+	background 30 "$name" "$SL_PEERS/httpd" -a "$addr" -p 8080 -P "$EVID/$name.port" \
+		-L "$EVID/$name.log" "$@"
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $EVID/$name.port ]] && return 0
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.01
+	done
+	[[ -s $EVID/$name.port ]]
+}
+
 # member_on NAME WANT HOST PORT WHAT: a classmate whose server the test
 # started itself (or none, WANT refused), at HOST:PORT.
 member_on() {

@@ -57,6 +57,18 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+# gs_run ROOT SECONDS OUT WHAT: run_autograder in ROOT (laid out like
+# /autograder/) for at most SECONDS, its output to OUT; true if it exited
+# 0 and wrote results.json, else says so for WHAT (the submission).
+gs_run() {
+	local rc=0
+	AUTOGRADER_ROOT="$1" timeout -k 5 "$2" "$1/source/run_autograder" >"$3" 2>&1 || rc=$?
+	((rc == 0)) && [[ -s $1/results/results.json ]] && return 0
+	echo "run_autograder on $4: exit $rc, results.json $( [[ -s $1/results/results.json ]] && echo written || echo missing); it printed:"
+	tail -30 "$3" | sed 's/^/  | /'
+	return 1
+}
+
 # gs_root DIR ZIP: DIR laid out like /autograder/ with ZIP unzipped in source/.
 gs_root() {
 	rm -rf "$1"
@@ -65,7 +77,7 @@ gs_root() {
 }
 
 check_gradescope() {
-	local dir="$ST/gradescope" zip bad=0 root out rc hidden_name
+	local dir="$ST/gradescope" zip bad=0 root out hidden_name
 	hidden_name="hidden: the program was built"
 	mkdir -p "$dir"
 	if ! grader/tools/gradescope -o "$dir/zip" 01 >"$dir/build.log" 2>&1; then
@@ -98,13 +110,7 @@ check_gradescope() {
 	printf '@test "[5] %s" {\n\t[[ -x $SL_BIN ]]\n}\n' "$hidden_name" >"$root/source/grader/tests/hidden/01-extra.bats"
 	mkdir -p "$root/submission/lab01"
 	cp solutions/01-gettime/gettime.c "$root/submission/lab01/gettime.c"
-	rc=0
-	AUTOGRADER_ROOT="$root" timeout -k 5 120 "$root/source/run_autograder" >"$dir/solution.out" 2>&1 || rc=$?
-	if ((rc != 0)) || [[ ! -s $root/results/results.json ]]; then
-		echo "run_autograder on the solution: exit $rc, results.json $( [[ -s $root/results/results.json ]] && echo written || echo missing); it printed:"
-		tail -30 "$dir/solution.out" | sed 's/^/  | /'
-		return 1
-	fi
+	gs_run "$root" 120 "$dir/solution.out" "the solution" || return 1
 	grep -q '"score": 100,' "$root/results/results.json" ||
 		{ echo "the solution did not score 100:"; tail -20 "$dir/solution.out"; bad=1; }
 	if grep -qF "$root" "$root/results/results.json"; then
@@ -116,13 +122,7 @@ check_gradescope() {
 	root="$dir/ag-wrong"
 	gs_root "$root" "$zip"
 	cp solutions/01-gettime/gettime.c "$root/submission/main.c"
-	rc=0
-	AUTOGRADER_ROOT="$root" timeout -k 5 60 "$root/source/run_autograder" >"$dir/wrong.out" 2>&1 || rc=$?
-	if ((rc != 0)) || [[ ! -s $root/results/results.json ]]; then
-		echo "run_autograder on submission/main.c: exit $rc, no results.json; it printed:"
-		tail -20 "$dir/wrong.out" | sed 's/^/  | /'
-		return 1
-	fi
+	gs_run "$root" 60 "$dir/wrong.out" "submission/main.c" || return 1
 	out=$(grep '^  "output": ' "$root/results/results.json")
 	if [[ $out != *gettime.c* || $out != *main.c* ]] || ! grep -q '"score": 0,' "$root/results/results.json"; then
 		echo "a submission named main.c: expected score 0 and a message naming gettime.c and main.c; results.json says:"

@@ -312,20 +312,12 @@ teardown() {
 
 @test "[2] uses port 8080 when the roster gives none" {
 	hint "handout step 1: NAME HOST without :PORT means port 8080 (DEFAULT_PORT)"
-	local k i host="" len
+	local k host="" len
 	len=$(random_number 200 3000)
 	for k in 61 62 63 64 1; do
 		l05_aliases || k=1
 		refuses "127.0.0.$k" 8080 || continue
-		rm -f "$EVID/httpd-p8080.port"
-		background 30 httpd-p8080 "$SL_PEERS/httpd" -a "127.0.0.$k" -p 8080 -P "$EVID/httpd-p8080.port" \
-			-L "$EVID/httpd-p8080.log" -Q "$EVID/request-ana" -l 30 -s 4242 -n "$len" -u /myData.txt
-		for ((i = 0; i < 200; i++)); do
-			[[ -s $EVID/httpd-p8080.port ]] && break
-			kill -0 "$BG_PID" 2>/dev/null || break
-			sleep 0.01
-		done
-		if [[ -s $EVID/httpd-p8080.port ]]; then
+		if httpd_8080 httpd-p8080 "127.0.0.$k" -Q "$EVID/request-ana" -l 30 -s 4242 -n "$len" -u /myData.txt; then
 			host="127.0.0.$k"
 			break
 		fi
@@ -433,7 +425,7 @@ teardown() {
 @test "[2] a bare IPv6 address (::1, no brackets) and [::1] without a port are IPv6 on port 8080" {
 	need_ipv6
 	hint "handout, What the program does, and step 1: a bare ::1 (two ':' or more, no brackets) is all host, an IPv6 address; with no port, 8080; the table and the Host field write it [::1]:8080"
-	local i len listen="" v6="" k
+	local len listen="" v6="" k
 	len=$(random_number 200 3000)
 	# ::1 port 8080, or where that is taken, an IPv4-mapped IPv6 address
 	# (::ffff:127.0.0.65, a bare IPv6 address too) on a loopback alias
@@ -445,15 +437,7 @@ teardown() {
 			listen=127.0.0.$k v6=::ffff:127.0.0.$k
 		fi
 		refuses "$listen" 8080 || { listen=""; continue; }
-		rm -f "$EVID/httpd-v6.port"
-		background 30 httpd-v6 "$SL_PEERS/httpd" -a "$listen" -p 8080 -P "$EVID/httpd-v6.port" \
-			-L "$EVID/httpd-v6.log" -Q "$EVID/request-v6" -l 30 -s 4243 -n "$len" -u /myData.txt
-		for ((i = 0; i < 200; i++)); do
-			[[ -s $EVID/httpd-v6.port ]] && break
-			kill -0 "$BG_PID" 2>/dev/null || break
-			sleep 0.01
-		done
-		[[ -s $EVID/httpd-v6.port ]] && break
+		httpd_8080 httpd-v6 "$listen" -Q "$EVID/request-v6" -l 30 -s 4243 -n "$len" -u /myData.txt && break
 		listen=""
 	done
 	[[ -n $listen ]] || skip "port 8080 is taken on ::1 and on every loopback address the grader tried, so the default port of a bare IPv6 address cannot be tested here (0 points)"
