@@ -23,23 +23,72 @@
 
 # ---- timing -----------------------------------------------------------
 
+# The limits are computed in bash itself, in millionths of a second: a
+# grading asks for a few thousand of them, and a fork of awk for each was
+# a tenth of a lab's time.  (A number bash cannot read goes to awk.)
+
+# sl_micro NUMBER: NUMBER ("1.5", "60", ".25") in millionths, into
+# SL_MICRO; false if NUMBER is not a plain decimal.
+sl_micro() {
+	local int frac
+	[[ $1 =~ ^([0-9]*)(\.([0-9]*))?$ && -n $1 && $1 != . ]] || return 1
+	int=${BASH_REMATCH[1]:-0} frac="${BASH_REMATCH[3]}000000"
+	SL_MICRO=$((10#$int * 1000000 + 10#${frac:0:6}))
+}
+
+# scaled_into VAR SECONDS [FACTOR [FLOOR]]: as scaled, into VAR (a name
+# of the caller's: this function's own all begin with _sl_).
+scaled_into() {
+	local _sl_t _sl_f _sl_m _sl_k _sl_frac
+	if sl_micro "$2" && _sl_t=$SL_MICRO && sl_micro "${3:-1}" && _sl_f=$SL_MICRO &&
+		sl_micro "${4:-0}" && _sl_m=$SL_MICRO && sl_micro "${TIMEOUT_SCALE:-1}" && _sl_k=$SL_MICRO; then
+		_sl_t=$((_sl_t * _sl_f / 1000000))
+		((_sl_t < _sl_m)) && _sl_t=$_sl_m
+		_sl_t=$((_sl_t * _sl_k / 1000000))
+		printf -v _sl_frac '%06d' $((_sl_t % 1000000))
+		while [[ $_sl_frac == *0 ]]; do _sl_frac=${_sl_frac%0}; done
+		printf -v "$1" '%s' "$((_sl_t / 1000000))${_sl_frac:+.$_sl_frac}"
+	else
+		printf -v "$1" '%s' "$(awk -v s="$2" -v f="${3:-1}" -v m="${4:-0}" -v k="${TIMEOUT_SCALE:-1}" \
+			'BEGIN { t = s * f; if (t < m) t = m; printf "%g\n", t * k }')"
+	fi
+}
+
 # scaled SECONDS [FACTOR [FLOOR]]: SECONDS stretched by TIMEOUT_SCALE and
 # FACTOR, and at least FLOOR (itself stretched by TIMEOUT_SCALE).
 scaled() {
-	awk -v s="$1" -v f="${2:-1}" -v m="${3:-0}" -v k="${TIMEOUT_SCALE:-1}" \
-		'BEGIN { t = s * f; if (t < m) t = m; printf "%g\n", t * k }'
+	local _sl_scaled
+	scaled_into _sl_scaled "$@"
+	printf '%s\n' "$_sl_scaled"
 }
 
 # ms SECONDS [FACTOR]: SECONDS stretched like every limit, in whole ms.
 ms() {
-	awk -v t="$(scaled "$1" "${2:-1}")" 'BEGIN { printf "%d\n", t * 1000 }'
+	local _sl_scaled
+	scaled_into _sl_scaled "$1" "${2:-1}"
+	if sl_micro "$_sl_scaled"; then
+		echo $((SL_MICRO / 1000))
+	else
+		awk -v t="$_sl_scaled" 'BEGIN { printf "%d\n", t * 1000 }'
+	fi
+}
+
+# sl_test_timeout SECONDS: bats' limit for each test, SECONDS stretched by
+# TIMEOUT_SCALE, in whole seconds (BATS_TEST_TIMEOUT).
+sl_test_timeout() {
+	local _sl_scaled
+	scaled_into _sl_scaled "$1"
+	# shellcheck disable=SC2034 # read by bats
+	BATS_TEST_TIMEOUT=${_sl_scaled%%.*}
 }
 
 # random_number LO HI: a random whole number from LO to HI (HI - LO < 2^32),
-# for seeds, offsets and paths that a student's program cannot guess.
+# for seeds, offsets and paths that a student's program cannot guess
+# (bash 5.1's SRANDOM comes from the kernel's generator; older bash, as on
+# macOS, from three RANDOMs).
 random_number() {
-	local r
-	r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	local r=${SRANDOM:-}
+	[[ -n $r ]] || r=$(((RANDOM << 30 | RANDOM << 15 | RANDOM) & 0xffffffff))
 	echo $(($1 + r % ($2 - $1 + 1)))
 }
 
@@ -62,10 +111,13 @@ SL_SERVER_MIB=64
 # ---- evidence and verdicts --------------------------------------------
 
 # slug TEXT: the test's folder name, "[5] Echoes 4 MiB!" -> echoes-4-mib
+# (In bash itself, no tr: it runs several times a test.  The letters are
+# listed, as a range [a-z] depends on the locale.)
 slug() {
 	local s="${1#\[*\] }"
-	s=$(printf '%s' "$s" | tr '[:upper:]' '[:lower:]' |
-		tr -c 'a-z0-9' '-' | tr -s '-')
+	s=${s,,}
+	s=${s//[^abcdefghijklmnopqrstuvwxyz0123456789]/-}
+	while [[ $s == *--* ]]; do s=${s//--/-}; done
 	s="${s#-}"
 	s="${s%-}"
 	printf '%s\n' "${s:0:60}"
@@ -75,7 +127,7 @@ slug() {
 sl_setup() {
 	sl_fast_traps
 	EVID="${SL_EVIDENCE:-$BATS_TEST_TMPDIR}/$(slug "$BATS_TEST_DESCRIPTION")"
-	rm -rf "$EVID"
+	[[ -e $EVID ]] && rm -rf "$EVID"
 	mkdir -p "$EVID"
 	SL_SERVERS=()
 	SL_HINT=""
@@ -436,14 +488,15 @@ start_server() {
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 
 # How many runs of the program may time out before its quick runs get
-# SL_SHORT_LIMIT seconds; sl_hangs counts them (in one bats run).
+# SL_SHORT_LIMIT seconds; sl_hangs counts them (in one grading: the file
+# is in the grading's evidence folder, one line a run that timed out).
 SL_HANGS_BEFORE_SHORT=3
 SL_SHORT_LIMIT=0.5
-sl_hang_file() { printf '%s/sl-hangs\n' "${BATS_RUN_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}"; }
+sl_hang_noted() { echo x >>"${SL_EVIDENCE:-${BATS_RUN_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}}/.sl-hangs"; }
 sl_hangs() {
-	local f
-	f=$(sl_hang_file)
-	if [[ -f $f ]]; then wc -l <"$f" | tr -d ' '; else echo 0; fi
+	local lines=()
+	{ mapfile -t lines <"${SL_EVIDENCE:-${BATS_RUN_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}}/.sl-hangs"; } 2>/dev/null || : # none yet
+	echo "${#lines[@]}"
 }
 
 # run_client [--valgrind] [--stdin FILE] [--shortio SPEC] [--hosts FILE]
@@ -487,10 +540,11 @@ run_client() {
 	# -k 0.2: a client gets no grace after its deadline (a server does)
 	contain -t "$limit" -k 0.2 -F "$SL_CLIENT_MIB" -s "$EVID/status" -- "${wrap[@]}" "${vg[@]}" "$@" \
 		<"$input" >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
-	verdict=$(cat "$EVID/status" 2>/dev/null)
+	verdict=""
+	{ read -r verdict <"$EVID/status"; } 2>/dev/null || : # no status: it did not run
 	case $verdict in
 	timeout) verdict=timeout
-		echo x >>"$(sl_hang_file)" ;;
+		sl_hang_noted ;;
 	signal*) ;;
 	*) verdict=ok ;;
 	esac
@@ -763,9 +817,11 @@ refuses() { ! "${SL_PEERS:?}/porttool" wait "$1" "$2" 200 >/dev/null 2>&1; }
 
 # sanitizer_build_start [--now]: from setup_file, start that build into
 # $BATS_FILE_TMPDIR/san/ (nothing to do when the program under test was
-# built with the sanitizers already, or its source is not known).
+# built with the sanitizers already, or its source is not known).  The
+# self-test, which grades several mutants in one run, gives each its own
+# folder: SL_SAN_TAG is added to the name.
 sanitizer_build_start() {
-	local dir="$BATS_FILE_TMPDIR/san"
+	local dir="$BATS_FILE_TMPDIR/san${SL_SAN_TAG:-}"
 	mkdir -p "$dir"
 	# when only some tests run (a mutant's, say), the test that needs the
 	# build starts it itself
@@ -787,7 +843,7 @@ sanitizer_build_start() {
 # already), waiting for the build setup_file began (or starting it now).
 # Skips, with a notice, where that cannot be done.
 need_sanitizer_build() {
-	local i dir="$BATS_FILE_TMPDIR/san"
+	local i dir="$BATS_FILE_TMPDIR/san${SL_SAN_TAG:-}"
 	if LC_ALL=C nm "$SL_BIN" 2>/dev/null | grep -q '__asan_init'; then
 		SAN_BIN=$SL_BIN
 		return 0

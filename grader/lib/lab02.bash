@@ -167,14 +167,12 @@ bg_client() {
 bg_collect() {
 	local name="$1" sub="$EVID/run-$1"
 	wait "${BG_RUN[$name]}" 2>/dev/null
-	# shellcheck disable=SC1090 # written by bg_client
-	source <(sed 's/^declare /declare -g /' "$sub/state")
+	sl_source_global "$sub/state"
 	if [[ ! -f $sub/result ]]; then
 		fail FAIL "the grader could not run the program (run $name): this is the grader's problem, tell your instructor"
 		return 1
 	fi
-	# shellcheck disable=SC1090 # written by bg_client
-	source <(sed 's/^declare /declare -g /' "$sub/result")
+	sl_source_global "$sub/result"
 	WORK="$EVID/work-$name"
 	cd "$WORK" || return 1
 	cp -f "$sub/stdout" "$sub/stderr" "$sub/command" "$EVID/"
@@ -182,6 +180,17 @@ bg_collect() {
 	rm -f "$EVID"/valgrind*.log
 	compgen -G "$sub/valgrind*.log" >/dev/null && cp -f "$sub"/valgrind*.log "$EVID/"
 	return 0
+}
+
+# sl_source_global FILE: run FILE, which declare -p wrote, so that its
+# variables are set globally, not as locals of this function (read and
+# rewritten in bash: no sed, as it runs twice for every run in the
+# background).
+sl_source_global() {
+	local _sl_text=""
+	{ IFS= read -r -d '' _sl_text <"$1"; } 2>/dev/null || : # (false at the end of the file, where it stops)
+	_sl_text=${_sl_text/#declare /declare -g }
+	eval "${_sl_text//$'\n'declare /$'\n'declare -g }"
 }
 
 # quick_peer PEER [ARGS...]: start_peer (helpers.bash), looking for the

@@ -268,7 +268,7 @@ l05_quick() {
 		</dev/null >"$EVID/stdout" 2>"$EVID/stderr" 3>&- 4>&- || status=$?
 	verdict=$(<"$EVID/status")
 	case $verdict in
-	timeout) echo x >>"$(sl_hang_file)" ;;
+	timeout) sl_hang_noted ;;
 	signal*) ;;
 	*) verdict=ok ;;
 	esac

@@ -19,10 +19,53 @@ setup() {
 	[[ $(slug "no points here") == no-points-here ]]
 }
 
+@test "slug: any case, punctuation and letters outside a-z make one '-'" {
+	[[ $(slug "[3] Échoes  «4» MiB -- Twice!") == choes-4-mib-twice ]]
+	[[ $(slug "[2] a/b\\c\"d_e") == a-b-c-d-e ]]
+	[[ $(LC_ALL=C slug "[1] 我喜欢 x") == x ]]
+	[[ $(slug "[1] $(printf 'x%.0s' {1..70})") == "$(printf 'x%.0s' {1..60})" ]]
+}
+
 @test "scaled stretches limits by TIMEOUT_SCALE and a factor" {
 	[[ $(scaled 2) == 2 ]]
 	[[ $(TIMEOUT_SCALE=3 scaled 2.5) == 7.5 ]]
 	[[ $(TIMEOUT_SCALE=2 scaled 1 3) == 6 ]]
+}
+
+@test "scaled, ms and sl_test_timeout: floors, fractions, and numbers bash cannot read" {
+	[[ $(scaled 0.5 3 10) == 10 ]]
+	[[ $(TIMEOUT_SCALE=2 scaled 0.5 3 10) == 20 ]]
+	[[ $(scaled .25) == 0.25 ]]
+	[[ $(TIMEOUT_SCALE=1.5 scaled 0.005) == 0.0075 ]]
+	[[ $(ms 1.5) == 1500 ]]
+	[[ $(TIMEOUT_SCALE=3 ms 0.05 2) == 300 ]]
+	[[ $(TIMEOUT_SCALE=1e1 scaled 2) == 20 ]] # awk reads what bash cannot
+	TIMEOUT_SCALE=2.5 sl_test_timeout 90
+	[[ $BATS_TEST_TIMEOUT == 225 ]]
+	local t
+	scaled_into t 4 2
+	[[ $t == 8 ]]
+}
+
+@test "random_number stays within its bounds" {
+	local i n
+	for ((i = 0; i < 200; i++)); do
+		n=$(random_number 5 9)
+		((n >= 5 && n <= 9))
+	done
+	n=$(random_number 1 2000000000)
+	((n >= 1 && n <= 2000000000))
+}
+
+@test "sl_hangs counts the runs that timed out, in the grading's evidence folder" {
+	[[ $(sl_hangs) == 0 ]]
+	sl_hang_noted
+	sl_hang_noted
+	[[ $(sl_hangs) == 2 ]]
+	[[ -f $SL_EVIDENCE/.sl-hangs ]]
+	SL_EVIDENCE="$BATS_TEST_TMPDIR/other"
+	mkdir -p "$SL_EVIDENCE"
+	[[ $(sl_hangs) == 0 ]]
 }
 
 @test "first_difference names the first differing byte" {

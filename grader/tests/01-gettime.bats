@@ -12,8 +12,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/lab01
 
-# shellcheck disable=SC2034 # read by bats
-BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
+sl_test_timeout 90
 
 # The deadline test's 11 s run in the background while the others run.
 setup_file() {

@@ -15,8 +15,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/lab02
 
-# shellcheck disable=SC2034 # read by bats
-BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
+sl_test_timeout 90
 
 # Time limits, in seconds, for one run of the client (TIMEOUT_SCALE and
 # valgrind stretch them).  A correct client fetches a small body over

@@ -22,8 +22,7 @@ setup_file() {
 	sanitizer_build_start
 }
 
-# shellcheck disable=SC2034 # read by bats
-BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(40 * k) }')
+sl_test_timeout 40
 
 LECTURE='Hello, how are you?\r\n' # what the lecture typed into telnet
 

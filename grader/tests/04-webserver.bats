@@ -17,8 +17,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/lab04
 
-# shellcheck disable=SC2034 # read by bats
-BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(90 * k) }')
+sl_test_timeout 90
 
 # The valgrind test's run starts in setup_file and goes on in the
 # background while the other tests run; the last test collects it.

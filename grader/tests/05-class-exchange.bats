@@ -21,8 +21,7 @@ load ../lib/helpers
 load ../lib/lab05
 load ../lib/room
 
-# shellcheck disable=SC2034 # read by bats
-BATS_TEST_TIMEOUT=$(awk -v k="${TIMEOUT_SCALE:-1}" 'BEGIN { print int(60 * k) }')
+sl_test_timeout 60
 
 # Time limits, in seconds, for one run of exchange (TIMEOUT_SCALE and
 # valgrind stretch them).  A correct exchange takes a few milliseconds
