@@ -277,7 +277,7 @@ static void serve_client(int lfd, int cfd, const char *peer)
 {
 	/* Step 5 (continued): fork() a child for this client. */
 	// TODO(step 5): fork(2).  In the child: close(2) lfd (only the
-	// parent accepts), echo_client(), close cfd, exit(3) (not return:
+	// parent accepts), echo_client(), close cfd, _exit(2) (not return:
 	// that would take the child back into the accept loop).  In the
 	// parent: close cfd (the child has its own copy) and return.  If
 	// fork fails, warn(), close cfd and return.  For now, one client

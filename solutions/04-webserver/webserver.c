@@ -992,13 +992,31 @@ static int open_target(const char *root, const char *path, int *fd,
 /* http_date: write T into BUF (SIZE bytes) as an HTTP date. */
 static void http_date(time_t t, char *buf, size_t size)
 {
+	/* Measured, not needed: each thread keeps the last two dates it
+	 * wrote (a reply's Date and its file's Last-Modified), as they
+	 * change once a second at most.  At 30,000 replies a second,
+	 * gmtime_r() and strftime() twice a reply were a tenth of what the
+	 * server did outside the kernel.  _Thread_local: one copy for each
+	 * thread, so no lock (handout "Going further"). */
+	static _Thread_local struct { time_t t; char text[32]; } seen[2] = {
+		{ (time_t)-1, "" }, { (time_t)-1, "" } };
+	static _Thread_local int older;
+	int i = seen[0].t == t ? 0 : seen[1].t == t ? 1 : -1;
 	struct tm tm;
 
-	/* gmtime_r, not gmtime: gmtime's result is shared between threads.
-	 * strftime's %a and %b are English here: the program never calls
-	 * setlocale(), so it runs in the "C" locale. */
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (i < 0) {
+		i = older;
+		older = !older;
+		/* gmtime_r, not gmtime: gmtime's result is shared between
+		 * threads.  strftime's %a and %b are English here: the
+		 * program never calls setlocale(), so it runs in the "C"
+		 * locale. */
+		gmtime_r(&t, &tm);
+		strftime(seen[i].text, sizeof seen[i].text,
+			 "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		seen[i].t = t;
+	}
+	snprintf(buf, size, "%s", seen[i].text);
 }
 /* SOLUTION END, the starter has:
  *> // TODO(step 8): write http_date() here:
@@ -1338,12 +1356,18 @@ static void log_request(const char *host, const struct request *req,
 			int status, long long sent)
 {
 	/* SOLUTION BEGIN */
-	char when[64], line[LOG_LINE], bytes[24] = "-";
+	/* The time, as for http_date(): made once a second, per thread. */
+	static _Thread_local time_t when_for = (time_t)-1;
+	static _Thread_local char when[64];
+	char line[LOG_LINE], bytes[24] = "-";
 	time_t now = time(NULL);
 	struct tm tm;
 
-	localtime_r(&now, &tm);		/* the _r forms: threads */
-	strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (now != when_for) {
+		localtime_r(&now, &tm);		/* the _r forms: threads */
+		strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", &tm);
+		when_for = now;
+	}
 	log_text(req->line, req->line_len, line, sizeof line);
 	if (sent > 0)
 		snprintf(bytes, sizeof bytes, "%lld", sent);
