@@ -713,9 +713,19 @@ static void close_client(int cfd, int status)
 	int left;
 
 	/* Nothing unread: nothing ready, or only the end of the stream (a
-	 * client that has read its reply and closed, as most do by now). */
-	if (status < 400 && (poll(&p, 1, 0) == 0 ||
-			     recv(cfd, junk, 1, MSG_PEEK) == 0)) {
+	 * client that has read its reply and closed, as most do by now).
+	 * One look where recv() can be told not to wait (MSG_DONTWAIT):
+	 * a system call less per request. */
+#ifdef MSG_DONTWAIT
+	ssize_t peek = recv(cfd, junk, 1, MSG_PEEK | MSG_DONTWAIT);
+	int unread = !(peek == 0 || (peek < 0 && (errno == EAGAIN ||
+						  errno == EWOULDBLOCK)));
+#else
+	int unread = !(poll(&p, 1, 0) == 0 ||
+		       recv(cfd, junk, 1, MSG_PEEK) == 0);
+#endif
+
+	if (status < 400 && !unread) {
 		close(cfd);
 		return;
 	}

@@ -550,20 +550,32 @@ static int read_head(int cfd, char *buf, size_t size, int seconds)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		struct pollfd p = { .fd = cfd, .events = POLLIN };
-		int left = ms_left(&start, seconds * 1000L);
-		ssize_t n;
-		int ready = left > 0 ? poll(&p, 1, left) : 0;
+		int left = ms_left(&start, seconds * 1000L), ready;
+		ssize_t n = -1;
 
-		/* poll() waits for bytes, at most until the deadline for
-		 * the whole head: a timeout per recv() would let a client
-		 * that drips a byte a second stay for ever. */
-		if (ready < 0 && errno == EINTR)
+#ifdef MSG_DONTWAIT
+		/* Only speed: recv() first, without waiting (EAGAIN if
+		 * nothing has come), and poll() only then.  The request is
+		 * nearly always there already (on Linux accept() waits for
+		 * it, defer_accept()): a system call less per request. */
+		n = recv(cfd, buf + have, size - 1 - have, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (ready <= 0)
-			return have == 0 ? -1 : ready == 0 ? 408 : 400;
-		n = recv(cfd, buf + have, size - 1 - have, 0);
-		if (n < 0 && errno == EINTR)	/* a signal: try again */
-			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+#endif
+		{
+			/* poll() waits for bytes, at most until the deadline
+			 * for the whole head: a timeout per recv() would let a
+			 * client that drips a byte a second stay for ever. */
+			ready = left > 0 ? poll(&p, 1, left) : 0;
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready <= 0)
+				return have == 0 ? -1 : ready == 0 ? 408 : 400;
+			n = recv(cfd, buf + have, size - 1 - have, 0);
+			if (n < 0 && errno == EINTR)	/* a signal: again */
+				continue;
+		}
 		if (n <= 0)			/* closed (0) or reset (-1) */
 			return have == 0 ? -1 : 400;
 		/* Look again from just before the new bytes: the blank
@@ -1407,9 +1419,19 @@ static void close_client(int cfd, int status)
 	int left;
 
 	/* Nothing unread: nothing ready, or only the end of the stream (a
-	 * client that has read its reply and closed, as most do by now). */
-	if (status < 400 && (poll(&p, 1, 0) == 0 ||
-			     recv(cfd, junk, 1, MSG_PEEK) == 0)) {
+	 * client that has read its reply and closed, as most do by now).
+	 * One look where recv() can be told not to wait (MSG_DONTWAIT):
+	 * a system call less per request. */
+#ifdef MSG_DONTWAIT
+	ssize_t peek = recv(cfd, junk, 1, MSG_PEEK | MSG_DONTWAIT);
+	int unread = !(peek == 0 || (peek < 0 && (errno == EAGAIN ||
+						  errno == EWOULDBLOCK)));
+#else
+	int unread = !(poll(&p, 1, 0) == 0 ||
+		       recv(cfd, junk, 1, MSG_PEEK) == 0);
+#endif
+
+	if (status < 400 && !unread) {
 		close(cfd);
 		return;
 	}
