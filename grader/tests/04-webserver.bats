@@ -401,8 +401,8 @@ expect_file_reply() {
 	fi
 }
 
-@test "[3] parses strictly: case-sensitive methods, HTTP/1.0 and 1.1 only, token field names, no line folding" {
-	hint "handout step 5: the method is compared as it is ('get' is not GET: 501); another HTTP/D.D is 505 (or 400); a field name is a token, so 'Host : x' (a space before the colon) and a line that starts with a space or a tab (obsolete folding) are 400"
+@test "[3] parses strictly: case-sensitive methods, HTTP/1.0 and 1.1 only, token field names, no line folding, no NUL or bare CR" {
+	hint "handout step 5: the method is compared as it is ('get' is not GET: 501); another HTTP/D.D is 505 (or 400); a field name is a token, so 'Host : x' (a space before the colon) and a line that starts with a space or a tab (obsolete folding) are 400; so is a NUL byte or a bare CR anywhere in the head"
 	local c req ok what bad=() first=""
 	start_web 10 || return 1
 	for c in "get /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|501|400|a method in lower case (methods are case-sensitive)" \
@@ -411,7 +411,9 @@ expect_file_reply() {
 		"GET /hello.txt HTTP/2.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|505|400|HTTP/2.0 in a request line" \
 		"GET /hello.txt HTTP/1.1\\r\\nHost : 127.0.0.1\\r\\n\\r\\n|400|a space between the field name and its colon" \
 		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Long: a\\r\\n folded: on\\r\\n\\r\\n|400|obsolete line folding (a line that starts with a space)" \
-		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Long: a\\r\\n\\tfolded: on\\r\\n\\r\\n|400|obsolete line folding (a line that starts with a tab)"; do
+		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Long: a\\r\\n\\tfolded: on\\r\\n\\r\\n|400|obsolete line folding (a line that starts with a tab)" \
+		"GET /hello.txt HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-A: b\\x00\\r\\nno colon here\\r\\n\\r\\n|400|a NUL byte in a field, then a line with no colon" \
+		"GET /hello.txt HTTP/1.1\\rjunk\\r\\nHost: 127.0.0.1\\r\\n\\r\\n|400|a bare CR inside the request line, then more text"; do
 		req=${c%%|*} what=${c##*|} ok=${c#*|}
 		ok=${ok%|*}
 		http "$req"
@@ -423,7 +425,8 @@ expect_file_reply() {
 	((${#bad[@]} == 0)) && return 0
 	[[ ${bad[*]} == *"lower case"* ]] && cause "'get' was served as GET: methods are case-sensitive; compare with strncmp(), not strncasecmp() (step 5)"
 	[[ ${bad[*]} == *"HTTP/1.2"* || ${bad[*]} == *"HTTP/2.0"* ]] && cause "a version other than HTTP/1.0 and HTTP/1.1 was served: check_version() accepts exactly those two (another HTTP/D.D: 505) (step 5)"
-	[[ ${bad[*]} == *"colon"* || ${bad[*]} == *"folding"* ]] && cause "a header field whose name is not a token was accepted: the name is the bytes before the colon and must be a token, no space, no leading blank (step 5, check_fields())"
+	[[ ${bad[*]} == *"NUL byte"* || ${bad[*]} == *"bare CR"* ]] && cause "the head was read as a C string: a NUL byte, or a CR not followed by LF, ended a line early and what came after it was never checked; every line must end in CRLF (or LF), and a NUL or a bare CR anywhere is 400 (step 5, parse_request() and check_fields())"
+	[[ ${bad[*]} == *"between the field name"* || ${bad[*]} == *"folding"* ]] && cause "a header field whose name is not a token was accepted: the name is the bytes before the colon and must be a token, no space, no leading blank (step 5, check_fields())"
 	REPLY=$first REPLY_HEAD="${first%.bin}.head" REPLY_BODY="${first%.bin}.body"
 	REQ=$(cat "${first%.bin}.request")
 	fail FAIL "each request below should be refused; these were not:" "$(printf '  %s\n' "${bad[@]}")" \
