@@ -591,7 +591,7 @@ served_as() {
 		"$(printf '  %s\n' "${bad[@]}")" "the last reply:" "$(reply_said)" "$(reproduce "$REQ" "${REPLY_OPTS[@]}")"
 }
 
-@test "[3] serves a folder's index.html, and redirects a folder without its '/' (301, Location)" {
+@test "[3] serves a folder's index.html, and redirects a folder without its '/' (301, Location), however long its name" {
 	hint "handout step 7: a folder asked for as /notes/ serves /notes/index.html; asked for as /notes it gets a 301 whose Location is /notes/"
 	local loc
 	start_web 10 || return 1
@@ -610,6 +610,18 @@ served_as() {
 	loc=$(header Location) || { fail_reply FAIL "a Location field: /notes/ (or http://127.0.0.1:$PORT/notes/)"; return 1; }
 	if [[ ! $loc =~ ^(https?://[^/]+)?/notes/$ ]]; then
 		fail_reply FAIL "Location: /notes/ (or http://127.0.0.1:$PORT/notes/)" "Location is '$loc'"
+		return 1
+	fi
+	# The same folder by a 3,006-byte name (1,500 "/."): its Location is
+	# as long, and must come whole, in a head that ends where it should.
+	local long
+	long="$(printf '/.%.0s' {1..1500})/notes"
+	get "$long"
+	loc=$(header Location) || loc=""
+	if [[ $STATUS != 301 || ! $loc =~ ^(https?://[^/]+)?"$long"/$ ]]; then
+		cause "a Location as long as the target (here 3,007 bytes) did not come back whole: the 301's head must be built in a buffer that holds the longest target the head allows (8 KiB), never past its end, and never cut (steps 8 and 10, format_head() and send_error())"
+		fail_reply FAIL "status 301 and Location: the 3,006-byte target with a '/' added" \
+			"got status ${STATUS:-none} and a Location of ${#loc} bytes" || return 1
 		return 1
 	fi
 }
