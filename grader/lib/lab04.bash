@@ -73,6 +73,9 @@ lab04_make_site() {
 	ln -s ../site-evil/secret.txt "$SITE/link-sibling"
 	ln -s ../../secret.txt "$SITE/docs-out/index.html"
 	ln -s ../site-evil "$SITE/evil-dir"
+	# A file dated the epoch itself (mtime 0) has a Last-Modified too.
+	printf 'a file dated 1 January 1970, %s\n' "$((seed % 7877))" >"$SITE/epoch.txt"
+	touch -d @0 "$SITE/epoch.txt"
 	# Last-Modified must be the file's own time: a random day in the past.
 	touch -d "@$(random_number 1000000000 1600000000)" "$SITE/hello.txt"
 	touch -d "@$(random_number 1000000000 1600000000)" "$SITE/index.html"

@@ -289,7 +289,12 @@ expect_file_reply() {
 	get /index.html
 	expect_file_reply "$SITE/index.html" text/html || return 1
 	get /hello.txt
-	expect_file_reply "$SITE/hello.txt" text/plain
+	expect_file_reply "$SITE/hello.txt" text/plain || return 1
+	get /epoch.txt
+	if [[ $STATUS == 200 ]] && ! header Last-Modified >/dev/null; then
+		cause "a file dated 1 January 1970 (st_mtime 0) got no Last-Modified: 0 is a real date; say 'no Last-Modified' (an error's head) with a value that is none, NO_DATE (step 8, format_head())"
+	fi
+	expect_file_reply "$SITE/epoch.txt" text/plain
 }
 
 @test "[3] serves a 200 KB binary file byte for byte" {

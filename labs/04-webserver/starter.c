@@ -131,6 +131,8 @@
 #define LOG_LINE	1024	/* request line as the log shows it, at most */
 #define LINGER_MS	1000	/* close_client(): time to drain what is unread */
 #define IDLE_MAX	8	/* idle threads kept when a crowd has gone */
+#define NO_DATE	((time_t)-1)	/* format_head(): no Last-Modified (not 0: */
+				/* a file may be dated 1 January 1970) */
 
 /* The settings every client needs: read-only once the server runs. */
 struct config {
@@ -567,7 +569,7 @@ static int open_target(const char *root, const char *path, int *fd,
 // (not gmtime: threads) and strftime(3) "%a, %d %b %Y %H:%M:%S GMT".
 
 /* format_head: write the head of a reply into BUF (SIZE bytes): STATUS,
- * the body's TYPE and LENGTH, MTIME for Last-Modified (unless 0), a
+ * the body's TYPE and LENGTH, MTIME for Last-Modified (unless NO_DATE), a
  * Location (unless NULL).  Returns its length in bytes. */
 static size_t format_head(char *buf, size_t size, int status,
 			  const char *type, long long length, time_t mtime,
@@ -575,7 +577,7 @@ static size_t format_head(char *buf, size_t size, int status,
 {
 	// TODO(step 8): snprintf(3) into buf: "HTTP/1.1 STATUS TEXT\r\n"
 	// (status_text()), then "Date: " (http_date() of time(2)),
-	// "Server: " SERVER_NAME, "Last-Modified: " (if mtime != 0),
+	// "Server: " SERVER_NAME, "Last-Modified: " (if mtime != NO_DATE),
 	// "Content-Type: ", "Content-Length: " (%lld), "Location: " (if
 	// location), "Connection: close", each line ending "\r\n", and
 	// the blank line.  Return its length (at most size - 1).
@@ -630,7 +632,7 @@ static void send_error(int cfd, int status, const char *location,
 	// TODO(step 10): snprintf(3) a short HTML page into a char body[256]
 	// ("<h1>404 Not Found</h1>": status and status_text()), then its
 	// head with format_head() ("text/html; charset=utf-8", the page's
-	// length, mtime 0, location) into a buffer, the page after it
+	// length, NO_DATE, location) into a buffer, the page after it
 	// unless head_only (then add its length to *sent), and send_all().
 	(void)cfd;
 	(void)status;
