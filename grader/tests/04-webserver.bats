@@ -947,11 +947,17 @@ stall() {
 	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 5 -r 30 -C "$(ms 5)" -t "$(ms 5)" \
 		-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' -L "$EVID/reset.log" 127.0.0.1 "$PORT" \
 		</dev/null >"$EVID/reset.out" 2>&1 3>&- 4>&- || true
+	# Half-closed after the request (the server's side is in CLOSE_WAIT),
+	# then gone after 100 KB: the reset that follows makes the server's
+	# next send fail with EPIPE, and raise SIGPIPE, whatever the timing.
+	"$SL_PEERS/contain" -t "$(scaled 10)" -- "$SL_PEERS/tcpclient" -c 5 -H -X 100000 -C "$(ms 5)" -t "$(ms 5)" \
+		-m 'GET /big5m.bin HTTP/1.0\r\n\r\n' -L "$EVID/halfgone.log" 127.0.0.1 "$PORT" \
+		</dev/null >"$EVID/halfgone.out" 2>&1 3>&- 4>&- || true
 	sleep 0.2
 	if ! server_alive; then
 		[[ $(cat "$EVID/server.status" 2>/dev/null) == "signal SIGPIPE" ]] &&
 			cause "the server was killed by SIGPIPE when a client had gone: keep signal(SIGPIPE, SIG_IGN) in main() (step 3)"
-		expect_alive "10 clients asked for a 5 MB file and closed at once, 5 closed after 100 KB of it, and 5 reset their connection" || return 1
+		expect_alive "10 clients asked for a 5 MB file and closed at once, 5 closed after 100 KB of it, 5 reset their connection, and 5 half-closed, then closed after 100 KB" || return 1
 	fi
 	get /hello.txt
 	expect_status 200 || return 1
@@ -1237,6 +1243,14 @@ free_slots() {
 	fi
 	if [[ -n $STATUS && ! $STATUS =~ ^(200|500|503)$ ]]; then
 		fail_reply FAIL "status 503 (or 200 and the file): the server had no descriptor left to open it" || return 1
+		return 1
+	fi
+	# A failure of the server's own is reported (SPEC: errors to stderr).
+	# (accept()'s own EMFILE line does not count: it is about accept())
+	if [[ $STATUS =~ ^(500|503)$ ]] && ! grep -v '^webserver: accept' "$EVID/server.stderr" 2>/dev/null | grep -q '^webserver: '; then
+		cause "the server answered $STATUS, out of descriptors, and said nothing on stderr: a failure of the server's own is reported, 'webserver: open FILE: Too many open files' (step 7: warn() before the 503)"
+		fail_reply FAIL "a line 'webserver: what failed: why' on stderr with the $STATUS (the server ran out of descriptors)" \
+			"its stderr: $(show "$EVID/server.stderr")" || return 1
 		return 1
 	fi
 	# The silent clients gone, the server must serve again: at once, or

@@ -528,7 +528,8 @@ static int safe_path(const char *root, const char *path, char *out,
 // TODO(step 7): write open_real() here:
 //     static int open_real(const char *real, int *fd, struct stat *st)
 // open(2)s real with O_RDONLY | O_NOFOLLOW | O_NONBLOCK into *fd
-// (fails: 503 for EMFILE or ENFILE, 404 for ENOENT, else 403) and
+// (fails: for EMFILE or ENFILE warn() and 503, as the server has run
+// out of descriptors; 404 for ENOENT; else 403) and
 // fstat(2)s it into st (fails: close, 403).  Returns 0.
 
 /* open_target: open the file that decoded PATH names under ROOT (for a
@@ -807,7 +808,8 @@ static void serve(struct pool *p, int may_end)
 {
 	(void)may_end;
 	// TODO(step 3): after accept_client(), under p->lock, take 1 off
-	// p->idle; if that made it 0, start_thread() (fails: set errno to
+	// p->idle and note whether that made it 0; unlock.  If it did,
+	// start_thread() (it takes the lock itself; fails: set errno to
 	// what it returned and warn(), then serve the client anyway).  Set
 	// SO_SNDTIMEO (a struct timeval of p->cfg->timeout s) on cfd with
 	// setsockopt(2).  After handle_client(), under the lock: if may_end

@@ -924,9 +924,12 @@ static int open_real(const char *real, int *fd, struct stat *st)
 	 * appears now, refuse it.  A folder opens too (fstat says what it
 	 * is), so one system call looks the name up, not two. */
 	*fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	if (*fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		warn("open %s:", real);	/* the server's trouble: say so */
+		return 503;
+	}
 	if (*fd < 0)
-		return errno == EMFILE || errno == ENFILE ? 503 :
-		       errno == ENOENT ? 404 : 403;
+		return errno == ENOENT ? 404 : 403;
 	/* fstat: the file we have open, not whatever has that name now. */
 	if (fstat(*fd, st) < 0) {
 		close(*fd);
@@ -939,7 +942,8 @@ static int open_real(const char *real, int *fd, struct stat *st)
  *> // TODO(step 7): write open_real() here:
  *> //     static int open_real(const char *real, int *fd, struct stat *st)
  *> // open(2)s real with O_RDONLY | O_NOFOLLOW | O_NONBLOCK into *fd
- *> // (fails: 503 for EMFILE or ENFILE, 404 for ENOENT, else 403) and
+ *> // (fails: for EMFILE or ENFILE warn() and 503, as the server has run
+ *> // out of descriptors; 404 for ENOENT; else 403) and
  *> // fstat(2)s it into st (fails: close, 403).  Returns 0.
  */
 
@@ -1590,7 +1594,8 @@ static void *pool_thread(void *arg)
  *> {
  *> 	(void)may_end;
  *> 	// TODO(step 3): after accept_client(), under p->lock, take 1 off
- *> 	// p->idle; if that made it 0, start_thread() (fails: set errno to
+ *> 	// p->idle and note whether that made it 0; unlock.  If it did,
+ *> 	// start_thread() (it takes the lock itself; fails: set errno to
  *> 	// what it returned and warn(), then serve the client anyway).  Set
  *> 	// SO_SNDTIMEO (a struct timeval of p->cfg->timeout s) on cfd with
  *> 	// setsockopt(2).  After handle_client(), under the lock: if may_end

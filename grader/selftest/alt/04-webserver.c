@@ -557,6 +557,8 @@ static int status_of(int err)
 	case EMFILE:
 	case ENFILE:
 	case ENOMEM:
+		/* the server's own trouble: say so */
+		fprintf(stderr, "%s: open: %s\n", prog, strerror(err));
 		return 503;
 	default:
 		return 403; /* EACCES, ELOOP, ... */
