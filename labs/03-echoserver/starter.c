@@ -211,7 +211,6 @@ static int accept_client(int lfd, char *peer, size_t size)
 	(void)lfd;
 	die("step 3 is not written yet: nothing accepts connections");
 	sockaddr_text((struct sockaddr *)&ss, len, peer, size);
-	fprintf(stderr, "connection from %s\n", peer);
 	return cfd;
 }
 
@@ -279,10 +278,12 @@ static void serve_client(int lfd, int cfd, const char *peer)
 	// TODO(step 5): fork(2).  In the child: close(2) lfd (only the
 	// parent accepts), echo_client(), close cfd, _exit(2) (not return:
 	// that would take the child back into the accept loop).  In the
-	// parent: close cfd (the child has its own copy) and return.  If
-	// fork fails, warn(), close cfd and return.  For now, one client
-	// at a time, as the lecture's TCPServer does:
+	// parent: print the "connection from" line below, close cfd (the
+	// child has its own copy) and return.  If fork fails, warn(),
+	// close cfd and return.  For now, one client at a time, as the
+	// lecture's TCPServer does:
 	(void)lfd;
+	fprintf(stderr, "connection from %s\n", peer);
 	echo_client(cfd, peer);
 	close(cfd);
 }
