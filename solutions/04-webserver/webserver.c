@@ -530,6 +530,25 @@ static size_t head_end(const char *buf, size_t len)
 	}
 	return 0;
 }
+
+/* recv_now: what recv() would give on FD (into BUF, LEN bytes at most)
+ * without waiting: -1 with errno EAGAIN when nothing has arrived.  Only
+ * speed (read_head() then waits in poll()): the request is nearly always
+ * there already (on Linux accept() waits for it, defer_accept()), and a
+ * poll() first is a system call more per request.  Where recv() cannot
+ * be told not to wait (no MSG_DONTWAIT), it always says EAGAIN. */
+static ssize_t recv_now(int fd, char *buf, size_t len)
+{
+#ifdef MSG_DONTWAIT
+	return recv(fd, buf, len, MSG_DONTWAIT);
+#else
+	(void)fd;
+	(void)buf;
+	(void)len;
+	errno = EAGAIN;
+	return -1;
+#endif
+}
 /* SOLUTION END, the starter has:
  *> // TODO(step 4): write head_end() here:
  *> //     static size_t head_end(const char *buf, size_t len)
@@ -553,31 +572,22 @@ static int read_head(int cfd, char *buf, size_t size, int seconds)
 	for (;;) {
 		struct pollfd p = { .fd = cfd, .events = POLLIN };
 		int left = ms_left(&start, seconds * 1000L), ready;
-		ssize_t n = -1;
+		ssize_t n = recv_now(cfd, buf + have, size - 1 - have);
 
-#ifdef MSG_DONTWAIT
-		/* Only speed: recv() first, without waiting (EAGAIN if
-		 * nothing has come), and poll() only then.  The request is
-		 * nearly always there already (on Linux accept() waits for
-		 * it, defer_accept()): a system call less per request. */
-		n = recv(cfd, buf + have, size - 1 - have, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-#endif
-		{
-			/* poll() waits for bytes, at most until the deadline
-			 * for the whole head: a timeout per recv() would let a
-			 * client that drips a byte a second stay for ever. */
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Nothing yet: poll() waits for bytes, at most until
+			 * the deadline for the whole head (a timeout per
+			 * recv() would let a client that drips a byte a
+			 * second stay for ever), then recv() takes them. */
 			ready = left > 0 ? poll(&p, 1, left) : 0;
 			if (ready < 0 && errno == EINTR)
 				continue;
 			if (ready <= 0)
 				return have == 0 ? -1 : ready == 0 ? 408 : 400;
 			n = recv(cfd, buf + have, size - 1 - have, 0);
-			if (n < 0 && errno == EINTR)	/* a signal: again */
-				continue;
 		}
+		if (n < 0 && errno == EINTR)	/* a signal: try again */
+			continue;
 		if (n <= 0)			/* closed (0) or reset (-1) */
 			return have == 0 ? -1 : 400;
 		/* Look again from just before the new bytes: the blank
